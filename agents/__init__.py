@@ -1,0 +1,1 @@
+"""The Faust runtime: settings, the app factory, topics, metrics, agents, web views and the CLI."""

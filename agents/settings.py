@@ -1,0 +1,252 @@
+"""brandpulse's settings: one frozen object, read from ``BRANDPULSE_*`` environment variables.
+
+This is the only place the environment enters. Faust's own variables (``BROKER_URL``,
+``WEB_PORT``, ...) are ignored: the app is built with an empty environment (``agents.app``), so
+these settings are the only way in. Every field is typed, bounded and documented; a bad value, or a
+``BRANDPULSE_*`` variable that names no setting, stops start-up with a message naming the variable.
+``brandpulse settings`` prints this table; docs/settings.md is generated from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "BRANDPULSE_"
+
+_BROKER_HOST = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
+_NAME = re.compile(r"^[A-Za-z0-9._\-]+$")
+
+
+class SettingsError(ValueError):
+    """Start-up refused: the message names each offending variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    # --- Kafka -----------------------------------------------------------------------------
+    broker_url: str | None = Field(
+        None,
+        description="Kafka bootstrap servers, `kafka://host:port[,host:port…]`. Unset: `brandpulse up` "
+        "starts the embedded broker; `brandpulse worker` refuses to start.",
+    )
+    app_id: str = Field(
+        "brandpulse",
+        description="Kafka consumer group and Faust app id; also prefixes the changelog topics.",
+    )
+    topic_prefix: str = Field(
+        "", description="Prefix for every topic name (e.g. `prod.`), to share one cluster between deployments."
+    )
+    topic_partitions: int = Field(
+        4, ge=1, le=10_000, description="Partitions of the topics brandpulse creates (the unit of scale)."
+    )
+    topic_replication_factor: int = Field(
+        1, ge=1, le=16, description="Replication factor of the topics brandpulse creates (3 on a production cluster)."
+    )
+    session_timeout_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=300,
+        description="Consumer-group session timeout. Short, because a group join on the embedded Tansu "
+        "broker waits half of it (a broker limitation); 10-45 s is usual on Apache Kafka.",
+    )
+    heartbeat_interval_seconds: float = Field(
+        1.0, gt=0, le=60, description="Consumer heartbeat interval; must be under a third of the session timeout."
+    )
+    auto_offset_reset: Literal["earliest", "latest"] = Field(
+        "earliest", description="Where a new consumer group starts on the posts topic."
+    )
+    producer_linger_ms: int = Field(
+        5, ge=0, le=1_000, description="How long the producer waits to fill a batch (0 sends at once)."
+    )
+
+    # --- Processing --------------------------------------------------------------------------
+    max_message_bytes: int = Field(
+        1_000_000,
+        ge=1_024,
+        le=100_000_000,
+        description="Largest input message accepted; larger ones go to the dead-letter topic as `too_large`.",
+    )
+    max_terms: int = Field(32, ge=1, le=1_000, description="Content terms kept per post (for word clouds).")
+    batch_max_posts: int = Field(
+        500, ge=1, le=100_000, description="Most posts the ingest agent takes from the stream at once."
+    )
+    batch_within_seconds: float = Field(
+        0.1, gt=0, le=10, description="Longest the ingest agent waits to fill a batch before processing it."
+    )
+
+    # --- HTTP and operations -----------------------------------------------------------------
+    web_host: str = Field(
+        "127.0.0.1",
+        description="Address the HTTP server (`/metrics`, `/healthz`, `/readyz`, queries) binds to; "
+        "`0.0.0.0` to expose it.",
+    )
+    web_port: int = Field(6066, ge=1, le=65_535, description="Port of the HTTP server.")
+    log_level: Literal["debug", "info", "warn", "error", "critical"] = Field(
+        "info", description="Log level of the worker (`warning` is accepted for `warn`)."
+    )
+    data_dir: Path = Field(
+        Path(".brandpulse"), description="Directory for local state (table stores, logs of `brandpulse up`)."
+    )
+
+    @field_validator("broker_url")
+    @classmethod
+    def _check_broker_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if not v.startswith("kafka://"):
+            raise ValueError("must start with kafka://, e.g. kafka://localhost:9092")
+        hosts = [h for h in re.split(r"[,;]", v[len("kafka://") :]) if h.strip()]
+        if not hosts:
+            raise ValueError("names no host, e.g. kafka://localhost:9092")
+        for h in hosts:
+            h = h.strip().removeprefix("kafka://")
+            if not _BROKER_HOST.match(h) or not 1 <= int(h.rsplit(":", 1)[1]) <= 65_535:
+                raise ValueError(f"{h!r} is not host:port")
+        return v
+
+    @field_validator("app_id")
+    @classmethod
+    def _check_app_id(cls, v: str) -> str:
+        if not _NAME.match(v) or len(v) > 200:
+            raise ValueError("must be 1-200 characters of letters, digits, '.', '_' or '-'")
+        return v
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _check_topic_prefix(cls, v: str) -> str:
+        if v and (not _NAME.match(v) or len(v) > 100):
+            raise ValueError("must be up to 100 characters of letters, digits, '.', '_' or '-'")
+        return v
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_alias(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = v.strip().lower()
+            return "warn" if v == "warning" else v
+        return v
+
+    @model_validator(mode="after")
+    def _check_heartbeat(self) -> Settings:
+        if self.heartbeat_interval_seconds * 3 > self.session_timeout_seconds:
+            raise ValueError(
+                "BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS must be under a third of "
+                "BRANDPULSE_SESSION_TIMEOUT_SECONDS"
+            )
+        return self
+
+    # --- Derived -----------------------------------------------------------------------------
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def posts_topic(self) -> str:
+        return self.topic("posts")
+
+    @property
+    def enriched_topic(self) -> str:
+        return self.topic("posts.enriched")
+
+    @property
+    def dlq_topic(self) -> str:
+        return self.topic("posts.dlq")
+
+    @property
+    def mentions_topic(self) -> str:
+        return self.topic("mentions")
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """``host:port`` entries for aiokafka clients."""
+        if self.broker_url is None:
+            raise SettingsError("BRANDPULSE_BROKER_URL is not set")
+        rest = self.broker_url[len("kafka://") :]
+        return [h.strip().removeprefix("kafka://") for h in re.split(r"[,;]", rest) if h.strip()]
+
+    @property
+    def web_url(self) -> str:
+        host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::") else self.web_host
+        return f"http://{host}:{self.web_port}"
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read and validate the settings, or raise :class:`SettingsError` naming each bad variable.
+
+    ``overrides`` (from CLI options) win over the environment.
+    """
+    environ = os.environ if environ is None else environ
+    fields = set(Settings.model_fields)
+    unknown = [
+        k for k in environ if k.upper().startswith(ENV_PREFIX) and k[len(ENV_PREFIX) :].lower() not in fields
+    ]
+    if unknown:
+        known = [env_name(f) for f in sorted(fields)]
+        lines = []
+        for k in sorted(unknown):
+            close = difflib.get_close_matches(k.upper(), known, n=1)
+            lines.append(f"{k}: no such setting" + (f" (did you mean {close[0]}?)" if close else ""))
+        raise SettingsError("\n".join(lines))
+    values = {
+        k[len(ENV_PREFIX) :].lower(): v for k, v in environ.items() if k.upper().startswith(ENV_PREFIX)
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        # Values go in as init arguments from the mapping we were given, so tests need not touch
+        # os.environ; pydantic still coerces the strings ("6066" -> 6066) and checks the bounds.
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, values)) from None
+
+
+def _describe(exc: ValidationError, values: Mapping[str, object]) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if p != "__root__"]
+        if loc:
+            name = loc[0]
+            got = values.get(name)
+            shown = f"={got!s}" if got is not None and name not in ("broker_url",) else ""
+            lines.append(f"{env_name(name)}{shown}: {err['msg']}")
+        else:
+            lines.append(err["msg"].removeprefix("Value error, "))
+    return "\n".join(lines)
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(variable, type, default, description) for every setting, in declaration order."""
+    rows = []
+    for name, f in Settings.model_fields.items():
+        ann = f.annotation
+        type_name = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+        default = "unset" if f.default is None else f"`{f.default}`"
+        rows.append((env_name(name), type_name, default, f.description or ""))
+    return rows
+
+
+def settings_markdown() -> str:
+    out = [
+        "# Settings",
+        "",
+        "Every setting is an environment variable; a bad value or an unknown `BRANDPULSE_*` name stops",
+        "start-up with a message naming the variable. Generated by `brandpulse settings --markdown`.",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for var, typ, default, desc in settings_table():
+        out.append(f"| `{var}` | {typ.replace('|', 'or')} | {default} | {desc.replace('|', '/')} |")
+    return "\n".join(out) + "\n"

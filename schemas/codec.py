@@ -1,0 +1,49 @@
+"""orjson, wrapped once: how records become bytes on Kafka, and back where we read our own topics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from schemas.records import DeadLetter
+
+_OPTS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+
+
+def dumps(record: Any) -> bytes:
+    """Serialise a record (dataclasses nest; datetimes become RFC 3339 with ``Z``)."""
+    return orjson.dumps(record, option=_OPTS)
+
+
+def loads(raw: bytes | str) -> Any:
+    return orjson.loads(raw)
+
+
+#: Kafka header names on dead-letter records (the value and key are the original bytes).
+DLQ_REASON = "brandpulse.reason"
+DLQ_DETAIL = "brandpulse.detail"
+DLQ_SOURCE_TOPIC = "brandpulse.source.topic"
+DLQ_SOURCE_PARTITION = "brandpulse.source.partition"
+DLQ_SOURCE_OFFSET = "brandpulse.source.offset"
+DLQ_SOURCE_TIMESTAMP_MS = "brandpulse.source.timestamp_ms"
+
+
+def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
+    """The headers that say where a dead-letter record came from and why it was rejected."""
+    headers = [
+        (DLQ_REASON, dl.reason.value.encode()),
+        (DLQ_DETAIL, dl.detail.encode("utf-8", "replace")),
+        (DLQ_SOURCE_TOPIC, dl.source_topic.encode()),
+        (DLQ_SOURCE_PARTITION, str(dl.source_partition).encode()),
+        (DLQ_SOURCE_OFFSET, str(dl.source_offset).encode()),
+    ]
+    if dl.source_timestamp_ms is not None:
+        headers.append((DLQ_SOURCE_TIMESTAMP_MS, str(dl.source_timestamp_ms).encode()))
+    return headers
+
+
+def read_dead_letter_headers(headers: Any) -> dict[str, str]:
+    """Headers of a dead-letter record as text, whatever shape the client hands them in."""
+    items = headers.items() if isinstance(headers, dict) else headers or ()
+    return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) for k, v in items}

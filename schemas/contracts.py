@@ -1,0 +1,52 @@
+"""The published JSON Schemas of what brandpulse reads and writes, generated from the records.
+
+``schemas/jsonschema/*.schema.json`` are the files downstream teams consume; a unit test fails when
+they differ from what these functions generate (regenerate with ``brandpulse schemas --write``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from schemas.records import EnrichedPost, Mention, Post
+
+SCHEMA_DIR = Path(__file__).parent / "jsonschema"
+
+#: file stem -> (record, title, description)
+CONTRACTS: dict[str, tuple[type, str, str]] = {
+    "post": (
+        Post,
+        "brandpulse canonical post",
+        "One social post, the canonical input format (topic `posts`); Twitter API v1.1 tweet objects "
+        "and Twitter API v2 responses are also accepted and mapped onto it.",
+    ),
+    "enriched-post": (
+        EnrichedPost,
+        "brandpulse enriched post",
+        "A post with VADER sentiment and the topics it is about (topic `posts.enriched`, key: post id).",
+    ),
+    "mention": (
+        Mention,
+        "brandpulse mention",
+        "One enriched post under one topic (topic `mentions`, key: the topic, e.g. `#united`).",
+    ),
+}
+
+
+def json_schema(stem: str) -> dict[str, Any]:
+    record, title, description = CONTRACTS[stem]
+    schema = TypeAdapter(record).json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://brandpulse.dev/schemas/{stem}.schema.json",
+        **schema,
+        "title": title,
+        "description": description,
+    }
+
+
+def schema_path(stem: str) -> Path:
+    return SCHEMA_DIR / f"{stem}.schema.json"

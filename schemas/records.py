@@ -1,0 +1,160 @@
+"""The records that cross Kafka.
+
+Every record is a frozen, slotted dataclass: immutable (table values are updated by folding, never
+mutated), cheap to build on the hot path, and serialised by :mod:`schemas.codec` through orjson,
+which encodes dataclasses natively. The published JSON Schemas of the output topics are generated
+from these same classes (``schemas.contracts``), so the code and the contract cannot drift apart.
+
+We use dataclasses rather than ``faust.Record``: our topics carry raw bytes that our own decoder
+parses (STYLE.md, "raw bytes in, one decoder"), so Faust's codec never touches them, and building
+a Faust record costs several times a dataclass on a path that runs once per post.
+
+Conventions: ids are strings (64-bit ids do not survive every JSON reader as numbers);
+timestamps are timezone-aware UTC; counts are non-negative integers; units live in names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+#: What a post is in relation to another post.
+Kind = Literal["original", "retweet", "reply", "quote"]
+
+#: The input formats the decoder recognises.
+SourceFormat = Literal["canonical", "twitter_v1", "twitter_v2"]
+
+#: VADER's conventional three-way label: compound >= 0.05 positive, <= -0.05 negative.
+SentimentLabel = Literal["positive", "neutral", "negative"]
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """The author's profile as carried on the post (the latest one seen wins downstream)."""
+
+    id: str
+    handle: str
+    name: str | None = None
+    followers: int = 0
+    following: int = 0
+    listed: int = 0
+    statuses: int = 0
+    verified: bool = False
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """Engagement counts as the source reported them when the post was captured."""
+
+    retweets: int = 0
+    likes: int = 0
+    replies: int = 0
+    quotes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """The post a retweet, reply or quote refers to.
+
+    ``author_id`` / ``author_handle`` are known for every kind the sources describe; ``author`` is
+    the full profile when the payload carries it (a v1.1 ``retweeted_status.user``, a v2
+    ``includes.users`` entry), and ``text`` the referenced post's text when it is included.
+    """
+
+    id: str
+    author_id: str | None = None
+    author_handle: str | None = None
+    author: Author | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """The canonical social post: every input format is mapped onto this record."""
+
+    id: str
+    text: str
+    created_at: datetime
+    author: Author
+    kind: Kind = "original"
+    ref: Reference | None = None
+    #: Hashtags and @mentions as the source's entities listed them (without ``#`` / ``@``); the
+    #: enrichment step also extracts them from the text, because many payloads carry none.
+    hashtags: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    lang: str | None = None
+    engagement: Engagement = field(default_factory=Engagement)
+    source: SourceFormat = "canonical"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    """VADER's scores for one text: ``compound`` in [-1, 1], proportions ``pos``/``neu``/``neg``."""
+
+    compound: float
+    pos: float
+    neu: float
+    neg: float
+    label: SentimentLabel
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedPost:
+    """A post with its sentiment and the topics it is about (the ``posts.enriched`` topic).
+
+    ``hashtags`` are ``#``-prefixed and ``mentions`` ``@``-prefixed, both case-folded and
+    de-duplicated in order of appearance; ``topics`` is their concatenation (later also watched
+    keywords), the keys the post is re-keyed by on the ``mentions`` topic.
+    """
+
+    post: Post
+    sentiment: Sentiment
+    hashtags: tuple[str, ...]
+    mentions: tuple[str, ...]
+    terms: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One enriched post seen under one topic (the ``mentions`` topic, keyed by ``topic``).
+
+    Re-keying by topic is what co-partitions the per-topic window tables with their input.
+    """
+
+    topic: str
+    post: EnrichedPost
+
+
+class RejectReason(StrEnum):
+    """Why an input message was rejected. A small fixed set: usable as a metric label."""
+
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    TOO_DEEP = "too_deep"
+    NOT_OBJECT = "not_object"
+    UNKNOWN_FORMAT = "unknown_format"
+    MISSING_FIELD = "missing_field"
+    INVALID_FIELD = "invalid_field"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Where and why a message was rejected.
+
+    On the dead-letter topic the Kafka value is the original bytes, untouched, and the key the
+    original key, so a fixed message can be re-driven by producing the value again; these fields
+    travel as Kafka headers (``schemas.codec.dead_letter_headers``).
+    """
+
+    reason: RejectReason
+    detail: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    source_timestamp_ms: int | None
