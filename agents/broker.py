@@ -102,7 +102,7 @@ class EmbeddedBroker:
         listener = f"tcp://{self.host}:{self.port}"
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         out = self._log_file or subprocess.DEVNULL
         env = {k: v for k, v in os.environ.items() if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL",
                                                                   "STORAGE_ENGINE", "CLUSTER_ID")}

@@ -66,6 +66,7 @@ def run_worker(settings: Settings) -> NoReturn:
 
     from agents.app import create_app
 
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
 
     class Worker(faust.Worker):
@@ -288,7 +289,7 @@ def up(sample: bool, replay_paths: tuple[Path, ...], rate: float | None, speedup
 
         worker_log = log_dir / "worker.log"
         env = {**os.environ, "BRANDPULSE_BROKER_URL": settings.broker_url, "PYTHONUNBUFFERED": "1"}
-        with open(worker_log, "ab") as log_file:
+        with open(worker_log, "wb") as log_file:
             worker_proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], env=env,
                                            stdout=log_file, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL, start_new_session=True)

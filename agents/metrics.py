@@ -11,9 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from schemas.records import RejectReason
 
-#: Dead-letter reasons: the decoder's, plus one for a bug of ours met while processing a post.
-PROCESSING_ERROR = "processing_error"
-DLQ_REASONS: tuple[str, ...] = (*(r.value for r in RejectReason), PROCESSING_ERROR)
+DLQ_REASONS: tuple[str, ...] = tuple(r.value for r in RejectReason)
 OUTCOMES = ("enriched", "rejected")
 LABELS = ("positive", "neutral", "negative")
 

@@ -220,7 +220,7 @@ def _describe(exc: ValidationError, values: Mapping[str, object]) -> str:
             name = loc[0]
             got = values.get(name)
             shown = f"={got!s}" if got is not None and name not in ("broker_url",) else ""
-            lines.append(f"{env_name(name)}{shown}: {err['msg']}")
+            lines.append(f"{env_name(name)}{shown}: {err['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(err["msg"].removeprefix("Value error, "))
     return "\n".join(lines)

@@ -27,6 +27,8 @@ DLQ_SOURCE_TOPIC = "brandpulse.source.topic"
 DLQ_SOURCE_PARTITION = "brandpulse.source.partition"
 DLQ_SOURCE_OFFSET = "brandpulse.source.offset"
 DLQ_SOURCE_TIMESTAMP_MS = "brandpulse.source.timestamp_ms"
+DLQ_ORIGINAL_BYTES = "brandpulse.original_bytes"
+DLQ_TRUNCATED = "brandpulse.truncated"
 
 
 def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
@@ -37,7 +39,10 @@ def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
         (DLQ_SOURCE_TOPIC, dl.source_topic.encode()),
         (DLQ_SOURCE_PARTITION, str(dl.source_partition).encode()),
         (DLQ_SOURCE_OFFSET, str(dl.source_offset).encode()),
+        (DLQ_ORIGINAL_BYTES, str(dl.original_bytes).encode()),
     ]
+    if dl.truncated:
+        headers.append((DLQ_TRUNCATED, b"true"))
     if dl.source_timestamp_ms is not None:
         headers.append((DLQ_SOURCE_TIMESTAMP_MS, str(dl.source_timestamp_ms).encode()))
     return headers

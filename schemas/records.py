@@ -130,7 +130,12 @@ class Mention:
 
 
 class RejectReason(StrEnum):
-    """Why an input message was rejected. A small fixed set: usable as a metric label."""
+    """Why an input message was dead-lettered. A small fixed set: usable as a metric label.
+
+    All but ``PROCESSING_ERROR`` come from the decoder and mean the input is bad;
+    ``PROCESSING_ERROR`` means brandpulse failed on a post it had decoded (a bug of ours): the post
+    is kept, re-drivable once the bug is fixed, and the failure is logged with its traceback.
+    """
 
     EMPTY = "empty"
     TOO_LARGE = "too_large"
@@ -141,6 +146,7 @@ class RejectReason(StrEnum):
     UNKNOWN_FORMAT = "unknown_format"
     MISSING_FIELD = "missing_field"
     INVALID_FIELD = "invalid_field"
+    PROCESSING_ERROR = "processing_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +164,8 @@ class DeadLetter:
     source_partition: int
     source_offset: int
     source_timestamp_ms: int | None
+    #: Size of the original value. A value over the size limit cannot be dead-lettered whole (the
+    #: broker's own message limit would refuse it): the first ``max_message_bytes`` are kept and
+    #: ``truncated`` says so.
+    original_bytes: int = 0
+    truncated: bool = False

@@ -1,0 +1,138 @@
+"""The ingest agent in-process: what it sends for good posts, bad input and its own failures."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from schemas.codec import read_dead_letter_headers
+
+POST = {
+    "id": "p1",
+    "text": "I love flying with @united but the #Delay today was awful #travel",
+    "created_at": "2024-03-01T12:00:00Z",
+    "author": {"id": "u1", "handle": "alice", "followers": 120},
+}
+
+
+def raw(obj: dict) -> bytes:
+    return orjson.dumps(obj)
+
+
+def sample(app, name: str, **labels: str) -> float:
+    return app.bp.metrics.registry.get_sample_value(name, labels)
+
+
+async def test_a_valid_post_is_enriched_and_fanned_out_by_topic(make_app, outputs):
+    app = make_app()
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST), key=b"anything")
+
+    (call,) = sent.kwargs(sent.enriched)
+    assert call["key"] == b"p1"
+    enriched = orjson.loads(call["value"])
+    expected = SentimentIntensityAnalyzer().polarity_scores(POST["text"])["compound"]
+    assert enriched["sentiment"]["compound"] == expected
+    assert enriched["hashtags"] == ["#delay", "#travel"]
+    assert enriched["mentions"] == ["@united"]
+    assert enriched["post"]["author"]["followers"] == 120
+    keys = [c["key"] for c in sent.kwargs(sent.mentions)]
+    assert keys == [b"#delay", b"#travel", b"@united"]
+    assert {orjson.loads(c["value"])["topic"] for c in sent.kwargs(sent.mentions)} == {"#delay", "#travel", "@united"}
+    assert sent.dlq.await_count == 0
+    assert sample(app, "brandpulse_posts_total", outcome="enriched") == 1
+    assert sample(app, "brandpulse_mentions_total") == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"{not json", "not_json"),
+        (b"[1, 2]", "not_object"),
+        (b'{"hello": "world"}', "unknown_format"),
+        (b'{"id": "x", "text": "t", "author": {"id": "1", "handle": "h"}}', "missing_field"),
+        (b'{"id": 5, "text": "t", "created_at": "2024-01-01T00:00:00Z", "author": {"id": "1", "handle": "h"}}',
+         "invalid_field"),
+        (b'{"text": "\xff\xfe"}', "not_utf8"),
+        (b"[" * 2000 + b"]" * 2000, "too_deep"),
+    ],
+)
+async def test_bad_input_is_dead_lettered_with_its_original_bytes_key_and_reason(make_app, outputs, value, reason):
+    app = make_app()
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(value, key=b"the-key")
+
+    (call,) = sent.kwargs(sent.dlq)
+    assert call["key"] == b"the-key"
+    assert call["value"] == value
+    headers = read_dead_letter_headers(call["headers"])
+    assert headers["brandpulse.reason"] == reason
+    assert headers["brandpulse.detail"]
+    assert headers["brandpulse.source.topic"] == app.bp.settings.posts_topic
+    assert headers["brandpulse.source.partition"] == "0"
+    assert headers["brandpulse.original_bytes"] == str(len(value))
+    assert "brandpulse.truncated" not in headers
+    assert sent.enriched.await_count == 0
+    assert sent.mentions.await_count == 0
+    assert sample(app, "brandpulse_posts_rejected_total", reason=reason) == 1
+    assert sample(app, "brandpulse_posts_total", outcome="rejected") == 1
+
+
+async def test_an_oversized_message_is_dead_lettered_truncated_with_its_size(make_app, outputs):
+    app = make_app(max_message_bytes="2048")
+    sent = outputs(app)
+    big = raw({**POST, "text": "x" * 5000})
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(big, key=None)
+
+    (call,) = sent.kwargs(sent.dlq)
+    headers = read_dead_letter_headers(call["headers"])
+    assert headers["brandpulse.reason"] == "too_large"
+    assert headers["brandpulse.original_bytes"] == str(len(big))
+    assert headers["brandpulse.truncated"] == "true"
+    assert call["value"] == big[:2048]
+
+
+async def test_source_offsets_of_dead_letters_follow_the_input(make_app, outputs):
+    app = make_app()
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST))
+        await agent.put(b"bad one")
+        await agent.put(b"bad two")
+
+    offsets = [read_dead_letter_headers(c["headers"])["brandpulse.source.offset"] for c in sent.kwargs(sent.dlq)]
+    assert offsets == ["1", "2"]
+    assert sent.enriched.await_count == 1
+
+
+async def test_a_failure_of_our_own_dead_letters_the_post_and_the_next_post_still_flows(
+    make_app, outputs, monkeypatch, caplog
+):
+    import agents.ingest
+
+    real_enrich = agents.ingest.enrich
+
+    def flaky(post, scorer, **kw):
+        if post.id == "boom":
+            raise RuntimeError("a bug in enrichment")
+        return real_enrich(post, scorer, **kw)
+
+    monkeypatch.setattr(agents.ingest, "enrich", flaky)
+    app = make_app()
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw({**POST, "id": "boom"}), key=b"k1")
+        await agent.put(raw(POST), key=b"k2")
+
+    (dead,) = sent.kwargs(sent.dlq)
+    headers = read_dead_letter_headers(dead["headers"])
+    assert headers["brandpulse.reason"] == "processing_error"
+    assert "a bug in enrichment" in headers["brandpulse.detail"]
+    assert dead["value"] == raw({**POST, "id": "boom"})
+    assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"p1"]
+    assert "processing the message" in caplog.text
+    assert sample(app, "brandpulse_posts_rejected_total", reason="processing_error") == 1
