@@ -1,0 +1,76 @@
+"""Settings: one validated, frozen object; a bad value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from agents.settings import Settings, SettingsError, load_settings, settings_markdown
+
+
+def test_defaults_are_sane_without_any_variable():
+    s = load_settings({})
+    assert s.broker_url is None
+    assert s.web_host == "127.0.0.1"
+    assert s.web_port == 6066
+    assert s.posts_topic == "posts"
+    assert s.dlq_topic == "posts.dlq"
+    assert s.max_message_bytes == 1_000_000
+
+
+def test_values_come_from_brandpulse_variables_with_their_types():
+    s = load_settings({"BRANDPULSE_BROKER_URL": "kafka://k1:9092,k2:9093", "BRANDPULSE_WEB_PORT": "7000",
+                       "BRANDPULSE_TOPIC_PREFIX": "prod.", "BRANDPULSE_LOG_LEVEL": "WARNING"})
+    assert s.bootstrap_servers == ["k1:9092", "k2:9093"]
+    assert s.web_port == 7000
+    assert s.enriched_topic == "prod.posts.enriched"
+    assert s.log_level == "warn"
+
+
+def test_faust_own_variables_are_not_a_way_in():
+    s = load_settings({"BROKER_URL": "kafka://elsewhere:9092", "WEB_PORT": "1234"})
+    assert s.broker_url is None
+    assert s.web_port == 6066
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BRANDPULSE_WEB_PORT": "70000"}, "BRANDPULSE_WEB_PORT=70000: Input should be less than or equal to 65535"),
+        ({"BRANDPULSE_WEB_PORT": "http"}, "BRANDPULSE_WEB_PORT=http: Input should be a valid integer"),
+        ({"BRANDPULSE_TOPIC_PARTITIONS": "0"}, "BRANDPULSE_TOPIC_PARTITIONS=0: Input should be greater than or equal to 1"),
+        ({"BRANDPULSE_BROKER_URL": "localhost:9092"}, "BRANDPULSE_BROKER_URL: must start with kafka://"),
+        ({"BRANDPULSE_BROKER_URL": "kafka://localhost"}, "BRANDPULSE_BROKER_URL: 'localhost' is not host:port"),
+        ({"BRANDPULSE_BROKER_URL": "kafka://"}, "BRANDPULSE_BROKER_URL: names no host"),
+        ({"BRANDPULSE_LOG_LEVEL": "loud"}, "BRANDPULSE_LOG_LEVEL=loud: Input should be"),
+        ({"BRANDPULSE_APP_ID": "my app"}, "BRANDPULSE_APP_ID=my app: must be 1-200 characters"),
+        ({"BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS": "5"}, "BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS must be under a third"),
+        ({"BRANDPULSE_BROKER": "kafka://x:1"}, "BRANDPULSE_BROKER: no such setting (did you mean BRANDPULSE_BROKER_URL?)"),
+    ],
+)
+def test_a_bad_value_is_refused_with_a_message_naming_the_variable(env, message):
+    with pytest.raises(SettingsError) as info:
+        load_settings(env)
+    assert message in str(info.value)
+
+
+def test_every_bad_variable_is_reported_at_once():
+    with pytest.raises(SettingsError) as info:
+        load_settings({"BRANDPULSE_WEB_PORT": "0", "BRANDPULSE_MAX_TERMS": "-1"})
+    assert "BRANDPULSE_WEB_PORT" in str(info.value)
+    assert "BRANDPULSE_MAX_TERMS" in str(info.value)
+
+
+def test_settings_are_frozen():
+    s = load_settings({})
+    with pytest.raises(ValidationError):
+        s.web_port = 1  # type: ignore[misc]
+
+
+def test_every_setting_is_documented_and_docs_are_current():
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"{name} has no description"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+    assert docs.read_text() == settings_markdown(), "regenerate: brandpulse settings --markdown > docs/settings.md"
