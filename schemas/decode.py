@@ -17,7 +17,7 @@ one orjson parse (which itself refuses nesting deeper than 1,024).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -41,7 +41,7 @@ _MONTHS = {
 }
 
 
-class PostRejected(ValueError):  # noqa: N818 - it is an outcome, not a bug: "the post was rejected"
+class PostRejected(ValueError):  # no "Error" suffix: it is an outcome, not a bug ("the post was rejected")
     """A message that is not a post brandpulse can use."""
 
     def __init__(self, reason: RejectReason, detail: str) -> None:
@@ -162,6 +162,17 @@ def _check_year(dt: datetime, path: str) -> datetime:
     return dt
 
 
+def _utc(dt: datetime, path: str) -> datetime:
+    """``dt`` (offset-aware) in UTC and within the accepted years."""
+    try:
+        utc = dt.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted past datetime's range by its offset
+        raise PostRejected(
+            RejectReason.INVALID_FIELD, f"'{path}' year {dt.year} is outside {MIN_YEAR}..{MAX_YEAR}"
+        ) from None
+    return _check_year(utc, path)
+
+
 def _iso_time(value: str, path: str) -> datetime:
     """RFC 3339 / ISO 8601 with an explicit offset (``Z`` or ``+hh:mm``), returned in UTC."""
     try:
@@ -172,7 +183,7 @@ def _iso_time(value: str, path: str) -> datetime:
         ) from None
     if dt.tzinfo is None:
         raise PostRejected(RejectReason.INVALID_FIELD, f"'{path}' must carry a UTC offset: {value[:40]!r}")
-    return _check_year(dt.astimezone(UTC), path)
+    return _utc(dt, path)
 
 
 def _twitter_time(value: str, path: str) -> datetime:
@@ -184,17 +195,18 @@ def _twitter_time(value: str, path: str) -> datetime:
         _, mon, day, hms, offset, year = parts
         hh, mm, ss = hms.split(":")
         sign = 1 if offset[0] == "+" else -1 if offset[0] == "-" else 0
-        if not sign or len(offset) != 5:
+        if not sign or len(offset) != 5 or not (offset[1:].isascii() and offset[1:].isdigit()):
             raise ValueError
-        off_minutes = sign * (int(offset[1:3]) * 60 + int(offset[3:5]))
-        dt = datetime(int(year), _MONTHS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
+        if int(offset[3:5]) > 59:
+            raise ValueError
+        # timezone() refuses offsets of 24 hours or more.
+        tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+        dt = datetime(int(year), _MONTHS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=tz)
     except (ValueError, KeyError, IndexError):
         raise PostRejected(
             RejectReason.INVALID_FIELD, f"'{path}' is not a Twitter timestamp: {value[:40]!r}"
         ) from None
-    if off_minutes:
-        dt -= timedelta(minutes=off_minutes)
-    return _check_year(dt, path)
+    return _utc(dt, path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -468,14 +480,18 @@ def _decode_twitter_v2(d: dict) -> Post:
                 text=ref_text,
             )
 
-    ents = _obj(data, "entities", "data.entities", required=False)
-    hashtags = _str_list(ents.get("hashtags"), "tag", "data.entities.hashtags") if ents else ()
-    mentions = _str_list(ents.get("mentions"), "username", "data.entities.mentions") if ents else ()
-    pm = _obj(data, "public_metrics", "data.public_metrics", required=False)
     text = _str(data, "text", "data.text")
     note = _obj(data, "note_tweet", "data.note_tweet", required=False)
     if note is not None:  # posts over 280 characters carry their full text here
         text = _str(note, "text", "data.note_tweet.text", required=False) or text
+    if kind == "retweet" and ref is not None and ref.text is not None and ref.author_handle is not None:
+        # As for v1.1: a retweet's own text is cut short; the original's full text is what was passed on.
+        text = f"RT @{ref.author_handle}: {ref.text}"
+
+    ents = _obj(data, "entities", "data.entities", required=False)
+    hashtags = _str_list(ents.get("hashtags"), "tag", "data.entities.hashtags") if ents else ()
+    mentions = _str_list(ents.get("mentions"), "username", "data.entities.mentions") if ents else ()
+    pm = _obj(data, "public_metrics", "data.public_metrics", required=False)
     return Post(
         id=_str(data, "id", "data.id", nonempty=True),
         text=text,
@@ -505,6 +521,8 @@ def parse_json(raw: bytes | None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
         raise PostRejected(RejectReason.EMPTY, "the message has no value")
     if len(raw) > max_bytes:
         raise PostRejected(RejectReason.TOO_LARGE, f"{len(raw):,} bytes is over the {max_bytes:,}-byte limit")
+    if raw[:3] == b"\xef\xbb\xbf":  # a UTF-8 byte-order mark: RFC 8259 lets a parser ignore it
+        raw = raw[3:]
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -554,6 +572,14 @@ def _json_type(v: Any) -> str:
     return type(v).__name__
 
 
+def _list(v: Any) -> list:
+    return v if type(v) is list else []
+
+
+def _by_id(items: Any) -> dict[str, dict]:
+    return {x["id"]: x for x in _list(items) if type(x) is dict and type(x.get("id")) is str}
+
+
 def split_document(doc: Any) -> list[Any]:
     """One message per post from a multi-post document, as a collector would send them.
 
@@ -564,7 +590,17 @@ def split_document(doc: Any) -> list[Any]:
     * anything else → itself, unchanged (the decoder judges it).
     """
     if type(doc) is list:
-        return [item for element in doc for item in split_document(element)]
+        # Nested arrays are flattened without recursion: orjson accepts 1,024 levels, Python's
+        # stack does not.
+        out: list[Any] = []
+        pending = doc[::-1]
+        while pending:
+            element = pending.pop()
+            if type(element) is list:
+                pending.extend(element[::-1])
+            else:
+                out.extend(split_document(element))
+        return out
     if type(doc) is not dict:
         return [doc]
     statuses = doc.get("statuses")
@@ -572,18 +608,20 @@ def split_document(doc: Any) -> list[Any]:
         return list(statuses)
     data = doc.get("data")
     if type(data) is list:
+        # Only string ids are looked up: anything else is left for the decoder to reject (an id
+        # that is a list or an object is not even hashable).
         includes = doc.get("includes") if type(doc.get("includes")) is dict else {}
-        users = {u.get("id"): u for u in includes.get("users", []) or [] if type(u) is dict}
-        tweets = {t.get("id"): t for t in includes.get("tweets", []) or [] if type(t) is dict}
+        users = _by_id(includes.get("users"))
+        tweets = _by_id(includes.get("tweets"))
         out = []
         for post in data:
             if type(post) is not dict:
                 out.append({"data": post})
                 continue
-            refs = [r.get("id") for r in post.get("referenced_tweets") or [] if type(r) is dict]
-            ref_tweets = [tweets[r] for r in refs if r in tweets]
-            user_ids = {post.get("author_id"), post.get("in_reply_to_user_id"),
-                        *(t.get("author_id") for t in ref_tweets)}
+            refs = [r.get("id") for r in _list(post.get("referenced_tweets")) if type(r) is dict]
+            ref_tweets = [tweets[r] for r in refs if type(r) is str and r in tweets]
+            user_ids = {u for u in (post.get("author_id"), post.get("in_reply_to_user_id"),
+                                    *(t.get("author_id") for t in ref_tweets)) if type(u) is str}
             one: dict[str, Any] = {"data": post}
             inc: dict[str, Any] = {}
             if any(u in users for u in user_ids):

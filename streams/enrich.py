@@ -7,21 +7,22 @@ from streams import extract
 from streams.sentiment import SentimentScorer
 
 
-def enrich(post: Post, scorer: SentimentScorer, *, max_terms: int = extract.DEFAULT_MAX_TERMS) -> EnrichedPost:
+def enrich(
+    post: Post, scorer: SentimentScorer, *, max_terms: int = extract.DEFAULT_MAX_TERMS
+) -> EnrichedPost:
     """Score ``post`` with VADER and find the topics it is about.
 
     Hashtags and mentions are those in the text plus those the source's entities listed (the text
     is the authority: 200 of the 966 sample tweets carry no entities at all).
     """
-    tags = extract.hashtags(post.text, post.hashtags)
-    ments = extract.mentions(post.text, post.mentions)
+    found = extract.extract(post.text, post.hashtags, post.mentions, max_terms=max_terms)
     return EnrichedPost(
         post=post,
         sentiment=scorer.score(post.text),
-        hashtags=tags,
-        mentions=ments,
-        terms=extract.terms(post.text, max_terms=max_terms),
-        topics=tags + ments,
+        hashtags=found.hashtags,
+        mentions=found.mentions,
+        terms=found.terms,
+        topics=found.hashtags + found.mentions,
     )
 
 

@@ -36,7 +36,9 @@ class SentimentScorer:
     def score(self, text: str) -> Sentiment:
         s = self._polarity(text)
         compound = s["compound"]
-        return Sentiment(compound=compound, pos=s["pos"], neu=s["neu"], neg=s["neg"], label=label_of(compound))
+        return Sentiment(
+            compound=compound, pos=s["pos"], neu=s["neu"], neg=s["neg"], label=label_of(compound)
+        )
 
 
 @cache

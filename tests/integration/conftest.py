@@ -104,10 +104,9 @@ def start_worker(isolated_env, tmp_path: Path) -> Iterator[Callable[..., Running
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 pytest.fail(f"worker exited with {proc.returncode}:\n{worker.log()[-4000:]}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{settings.web_url}/readyz", timeout=1) as resp:
-                    if resp.status == 200:
-                        return worker
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{settings.web_url}/readyz", timeout=1) as resp:
+                if resp.status == 200:
+                    return worker
             time.sleep(0.2)
         pytest.fail(f"worker not ready within 90 s:\n{worker.log()[-4000:]}")
 

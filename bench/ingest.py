@@ -1,0 +1,224 @@
+"""Benchmark: end-to-end posts/s of the brandpulse worker on the embedded broker, next to the tight loop.
+
+    .venv/bin/python bench/ingest.py [--posts 20000] [--repeat 3] [--partitions 4]
+
+What it measures, in one run, on the same generated input:
+
+* **tight loop** -- brandpulse's own ``decode_post`` + ``enrich`` over the raw bytes in one process, no
+  broker (the limit the worker could reach if Kafka and Faust cost nothing);
+* **vader only** -- ``orjson.loads`` + vaderSentiment's ``polarity_scores`` alone (the ceiling every
+  Python peer shares, as in BENCH.md);
+* **worker** -- the real ``brandpulse worker`` subprocess on a fresh embedded Tansu broker, the input
+  produced before timing; time runs from the first enriched record's broker timestamp to the last.
+  Worker and broker CPU seconds come from /proc.
+
+Input: posts of 80-240 characters with 1-3 hashtags (Zipf over 1,000 tags), canonical format, like the
+peers' benchmark in BENCH.md; ``--format twitter_v1`` uses the bundled real tweets instead (4 KB each).
+Prints medians and the spread over ``--repeat`` runs; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.broker import EmbeddedBroker, ensure_topics, free_port, read_topic, stop_process  # noqa: E402
+from agents.settings import load_settings  # noqa: E402
+from schemas.decode import decode_post  # noqa: E402
+from streams.enrich import enrich  # noqa: E402
+from streams.sentiment import SentimentScorer  # noqa: E402
+
+console = Console()
+
+WORDS = tuple(
+    """
+    the a flight service today crew seat bag delay gate app update price store order support team new
+    launch event city game match fans weather morning night week great good love awesome happy thanks
+    excellent amazing best nice cool fun bad terrible awful worst hate angry broken lost late cancelled
+    refund rude slow sad disappointed never again problem issue help waiting hours still no yes really
+    very so just and but with for from about this that my our your their is was are were will can not
+    """.split()
+)
+
+
+def generate_canonical(n: int, seed: int = 7) -> list[bytes]:
+    rng = random.Random(seed)
+    tags = [f"tag{i}" for i in range(1000)]
+    weights = [1 / (i + 1) for i in range(1000)]
+    start = datetime(2024, 6, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        text_words = []
+        while len(" ".join(text_words)) < rng.randint(80, 200):
+            text_words.append(rng.choice(WORDS))
+        hashtags = {f"#{t}" for t in rng.choices(tags, weights, k=rng.randint(1, 3))}
+        text = " ".join(text_words) + " " + " ".join(sorted(hashtags))
+        out.append(orjson.dumps({
+            "id": f"b{i}", "text": text[:240],
+            "created_at": (start + timedelta(seconds=i * 0.05)).isoformat().replace("+00:00", "Z"),
+            "author": {"id": f"u{rng.randint(0, 50_000)}", "handle": f"user{i % 50_000}",
+                       "followers": rng.randint(0, 10**6)},
+        }))
+    return out
+
+
+def generate_twitter_v1(n: int) -> list[bytes]:
+    with gzip.open(ROOT / "agents" / "samples" / "tweets-2015-cc0.jsonl.gz", "rb") as f:
+        base = [orjson.loads(line) for line in f if line.strip()]
+    out = []
+    for i in range(n):
+        d = dict(base[i % len(base)])
+        d["id_str"] = f"{i}"
+        d["id"] = i
+        out.append(orjson.dumps(d))
+    return out
+
+
+def tight_loop(messages: list[bytes]) -> float:
+    scorer = SentimentScorer()
+    for raw in messages[:50]:  # warm up: the stop-word list's first use imports scikit-learn (~1.6 s)
+        enrich(decode_post(raw), scorer)
+    t = time.perf_counter()
+    for raw in messages:
+        enrich(decode_post(raw), scorer)
+    return len(messages) / (time.perf_counter() - t)
+
+
+def vader_only(messages: list[bytes]) -> float:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    polarity = SentimentIntensityAnalyzer().polarity_scores
+    for raw in messages[:50]:
+        polarity(orjson.loads(raw)["text"])
+    t = time.perf_counter()
+    for raw in messages:
+        polarity(orjson.loads(raw)["text"])
+    return len(messages) / (time.perf_counter() - t)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def produce_all(bootstrap: list[str], topic: str, messages: list[bytes]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, m) for m in messages]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def worker_run(messages: list[bytes], partitions: int, progress: Progress) -> dict[str, float]:
+    run_id = uuid.uuid4().hex[:8]
+    with EmbeddedBroker() as broker:
+        values = {
+            "BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"bench-{run_id}",
+            "BRANDPULSE_WEB_PORT": str(free_port()), "BRANDPULSE_TOPIC_PARTITIONS": str(partitions),
+            "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6", "BRANDPULSE_LOG_LEVEL": "warn",
+            "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-bench-{run_id}",
+        }
+        settings = load_settings(values)
+        asyncio.run(ensure_topics(settings))
+        asyncio.run(produce_all(settings.bootstrap_servers, settings.posts_topic, messages))
+        broker_cpu0 = cpu_seconds(broker.proc.pid)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | values
+        proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        task = progress.add_task("worker", total=len(messages))
+        try:
+            done = 0
+            deadline = time.monotonic() + 600
+            while done < len(messages) and time.monotonic() < deadline:
+                time.sleep(0.5)
+                if proc.poll() is not None:
+                    raise RuntimeError(f"worker exited with {proc.returncode}")
+                try:
+                    with urllib.request.urlopen(f"{settings.web_url}/metrics", timeout=2) as r:
+                        body = r.read().decode()
+                    done = int(sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+                                   if line.startswith("brandpulse_posts_total{")))
+                except OSError:
+                    pass
+                progress.update(task, completed=done)
+            worker_cpu = cpu_seconds(proc.pid)
+            broker_cpu = cpu_seconds(broker.proc.pid) - broker_cpu0
+        finally:
+            stop_process(proc, timeout=30, name="worker")
+            progress.remove_task(task)
+        records = asyncio.run(read_topic(settings.bootstrap_servers, settings.enriched_topic))
+    if len(records) != len(messages):
+        raise RuntimeError(f"expected {len(messages)} enriched posts, read {len(records)}")
+    stamps = [r.timestamp for r in records]
+    span = (max(stamps) - min(stamps)) / 1000
+    return {"posts_per_s": len(messages) / span, "seconds": span, "worker_cpu_s": worker_cpu,
+            "broker_cpu_s": broker_cpu}
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--format", choices=("canonical", "twitter_v1"), default="canonical")
+    args = parser.parse_args()
+
+    messages = generate_canonical(args.posts) if args.format == "canonical" else generate_twitter_v1(args.posts)
+    console.print(f"{len(messages):,} {args.format} posts, {sum(map(len, messages)) / len(messages):,.0f} bytes "
+                  f"on average; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    tight, vader, worker = [], [], []
+    with Progress(console=console, transient=True) as progress:
+        for i in range(args.repeat):  # interleaved, so a busy moment hits every system alike
+            progress.console.print(f"round {i + 1}/{args.repeat}")
+            tight.append(tight_loop(messages))
+            vader.append(vader_only(messages))
+            worker.append(worker_run(messages, args.partitions, progress))
+
+    w = [r["posts_per_s"] for r in worker]
+    table = Table(title=f"brandpulse ingest, {args.posts:,} posts, {args.repeat} rounds, "
+                        f"{datetime.now(UTC):%Y-%m-%d}", title_justify="left")
+    table.add_column("pipeline")
+    table.add_column("posts/s, median (min-max)", justify="right")
+    table.add_column("ratio to tight loop", justify="right")
+    table.add_column("CPU s per 1,000 posts", justify="right")
+    tm = statistics.median(tight)
+    table.add_row("vader only: orjson + polarity_scores", spread(vader), f"{statistics.median(vader) / tm:.2f}", "")
+    table.add_row("tight loop: decode_post + enrich", spread(tight), "1.00", f"{1000 / tm:.3f}")
+    table.add_row(f"worker on embedded Tansu ({args.partitions} partitions)", spread(w),
+                  f"{statistics.median(w) / tm:.2f}",
+                  f"worker {statistics.median(r['worker_cpu_s'] for r in worker) * 1000 / args.posts:.3f}, "
+                  f"broker {statistics.median(r['broker_cpu_s'] for r in worker) * 1000 / args.posts:.3f}")
+    console.print(table)
+    console.print("worker CPU s includes its start-up (about 2 s) and the group join; "
+                  "posts/s is timed from the first to the last enriched record.")
+
+
+if __name__ == "__main__":
+    main()
