@@ -266,10 +266,14 @@ def up(sample: bool, replay_paths: tuple[Path, ...], rate: float | None, speedup
     broker: EmbeddedBroker | None = None
     worker_proc: subprocess.Popen | None = None
 
-    def on_term(signum: int, frame: object) -> None:
+    def on_stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C, a kill and a closed terminal all stop the worker first, then the broker. Installed
+    # explicitly: a process started in the background inherits SIGINT ignored.
+    stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for signum in stop_signals:
+        signal.signal(signum, on_stop)
     try:
         if settings.broker_url is None:
             broker = EmbeddedBroker(log_path=log_dir / "broker.log")
@@ -328,7 +332,8 @@ def up(sample: bool, replay_paths: tuple[Path, ...], rate: float | None, speedup
     except BrokerError as exc:
         _fail(str(exc), 1)
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for signum in stop_signals:  # a second Ctrl-C must not cut the clean stop short
+            signal.signal(signum, signal.SIG_IGN)
         if worker_proc is not None:
             code = stop_process(worker_proc, timeout=30, name="worker")
             console.print(f"[dim]worker stopped (exit code {code})[/]")

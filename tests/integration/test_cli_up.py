@@ -68,14 +68,17 @@ def test_up_with_a_configured_broker_starts_no_embedded_broker(isolated_env, tmp
     assert summary_value(output, "top hashtags") == "#acme (3)"
 
 
-def test_ctrl_c_stops_up_and_its_child_processes(tmp_path: Path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_stops_up_and_its_child_processes(tmp_path: Path, signum: int):
     web_port = free_port()
     env = clean_env(BRANDPULSE_WEB_PORT=str(web_port), BRANDPULSE_DATA_DIR=str(tmp_path / "data"),
                     BRANDPULSE_SESSION_TIMEOUT_SECONDS="6", COLUMNS="200")
     log = tmp_path / "up.log"
     with open(log, "wb") as out:
+        # SIGINT ignored on entry, as for any job a non-interactive shell starts in the background.
         proc = subprocess.Popen([sys.executable, "-m", "agents", "up", "--no-sample"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 180
         while "Press Ctrl-C" not in log.read_text() and time.monotonic() < deadline:
@@ -86,7 +89,7 @@ def test_ctrl_c_stops_up_and_its_child_processes(tmp_path: Path):
         broker_port = int(re.search(r"embedded broker on kafka://127\.0\.0\.1:(\d+)", text).group(1))
         assert port_in_use("127.0.0.1", broker_port)
         assert port_in_use("127.0.0.1", web_port)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         assert proc.wait(timeout=60) == 0, log.read_text()
     finally:
         if proc.poll() is None:
