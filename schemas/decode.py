@@ -103,6 +103,12 @@ def _count(d: dict | None, key: str, path: str) -> int:
     return v
 
 
+def _engagement(d: dict | None, keys: tuple[str, str, str, str], prefix: str) -> Engagement:
+    """Retweets, likes, replies and quotes, read from the format's own ``keys`` in that order."""
+    retweets, likes, replies, quotes = (_count(d, k, prefix + k) for k in keys)
+    return Engagement(retweets=retweets, likes=likes, replies=replies, quotes=quotes)
+
+
 def _bool(d: dict | None, key: str, path: str) -> bool:
     if d is None:
         return False
@@ -258,12 +264,7 @@ def _decode_canonical(d: dict) -> Post:
         hashtags=_str_list(d.get("hashtags"), None, "hashtags"),
         mentions=_str_list(d.get("mentions"), None, "mentions"),
         lang=_str(d, "lang", "lang", required=False),
-        engagement=Engagement(
-            retweets=_count(eng, "retweets", "engagement.retweets"),
-            likes=_count(eng, "likes", "engagement.likes"),
-            replies=_count(eng, "replies", "engagement.replies"),
-            quotes=_count(eng, "quotes", "engagement.quotes"),
-        ),
+        engagement=_engagement(eng, ("retweets", "likes", "replies", "quotes"), "engagement."),
         source="canonical",
     )
 
@@ -367,12 +368,7 @@ def _decode_twitter_v1(d: dict) -> Post:
         hashtags=hashtags,
         mentions=mentions,
         lang=_str(d, "lang", "lang", required=False),
-        engagement=Engagement(
-            retweets=_count(d, "retweet_count", "retweet_count"),
-            likes=_count(d, "favorite_count", "favorite_count"),
-            replies=_count(d, "reply_count", "reply_count"),
-            quotes=_count(d, "quote_count", "quote_count"),
-        ),
+        engagement=_engagement(d, ("retweet_count", "favorite_count", "reply_count", "quote_count"), ""),
         source="twitter_v1",
     )
 
@@ -502,11 +498,8 @@ def _decode_twitter_v2(d: dict) -> Post:
         hashtags=hashtags,
         mentions=mentions,
         lang=_str(data, "lang", "data.lang", required=False),
-        engagement=Engagement(
-            retweets=_count(pm, "retweet_count", "data.public_metrics.retweet_count"),
-            likes=_count(pm, "like_count", "data.public_metrics.like_count"),
-            replies=_count(pm, "reply_count", "data.public_metrics.reply_count"),
-            quotes=_count(pm, "quote_count", "data.public_metrics.quote_count"),
+        engagement=_engagement(
+            pm, ("retweet_count", "like_count", "reply_count", "quote_count"), "data.public_metrics."
         ),
         source="twitter_v2",
     )
