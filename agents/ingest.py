@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def register(app: BrandpulseApp) -> faust.types.AgentT:
     settings, topics, metrics = app.bp.settings, app.bp.topics, app.bp.metrics
     scorer = default_scorer()
-    max_bytes, max_terms = settings.max_message_bytes, settings.max_terms
+    max_bytes, max_terms, watchlist = settings.max_message_bytes, settings.max_terms, settings.watchlists
 
     async def dead_letter(event: faust.types.EventT, reason: RejectReason, detail: str) -> None:
         msg = event.message
@@ -57,7 +57,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         except PostRejected as rejected:
             await dead_letter(event, rejected.reason, rejected.detail)
             return
-        enriched = enrich(post, scorer, max_terms=max_terms)
+        enriched = enrich(post, scorer, watchlist=watchlist, max_terms=max_terms)
         value = dumps(enriched)
         mentions = [(m.topic.encode(), dumps(m)) for m in mentions_of(enriched)]
         await topics.enriched.send(key=post.id.encode(), value=value)

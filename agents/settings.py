@@ -10,14 +10,18 @@ these settings are the only way in. Every field is typed, bounded and documented
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams.watchlist import Watchlist, WatchlistError
 
 ENV_PREFIX = "BRANDPULSE_"
 
@@ -83,6 +87,15 @@ class Settings(BaseSettings):
         0.1, gt=0, le=10, description="Longest the ingest agent waits to fill a batch before processing it."
     )
 
+    watchlist: str | None = Field(
+        None,
+        description='Watched brands as JSON: `{"united-airlines": ["#united", "@united", "united airlines"]}` '
+        "(hashtags, @mentions, keyword phrases). Brand-level statistics and per-brand metrics follow it.",
+    )
+    watchlist_file: Path | None = Field(
+        None, description="A JSON file holding the watchlist (instead of BRANDPULSE_WATCHLIST)."
+    )
+
     # --- HTTP and operations -----------------------------------------------------------------
     web_host: str = Field(
         "127.0.0.1",
@@ -128,6 +141,26 @@ class Settings(BaseSettings):
             raise ValueError("must be up to 100 characters of letters, digits, '.', '_' or '-'")
         return v
 
+    @field_validator("watchlist")
+    @classmethod
+    def _check_watchlist(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        _parse_watchlist(v)
+        return v
+
+    @field_validator("watchlist_file")
+    @classmethod
+    def _check_watchlist_file(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return None
+        try:
+            text = v.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read {v}: {exc.strerror or exc}") from None
+        _parse_watchlist(text)
+        return v
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _log_level_alias(cls, v: object) -> object:
@@ -145,7 +178,22 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _one_watchlist(self) -> Settings:
+        if self.watchlist is not None and self.watchlist_file is not None:
+            raise ValueError("set BRANDPULSE_WATCHLIST or BRANDPULSE_WATCHLIST_FILE, not both")
+        return self
+
     # --- Derived -----------------------------------------------------------------------------
+    @cached_property
+    def watchlists(self) -> Watchlist:
+        """The parsed watchlist (empty when none is configured)."""
+        if self.watchlist is not None:
+            return _parse_watchlist(self.watchlist)
+        if self.watchlist_file is not None:
+            return _parse_watchlist(self.watchlist_file.read_text(encoding="utf-8"))
+        return Watchlist()
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
@@ -177,6 +225,17 @@ class Settings(BaseSettings):
     def web_url(self) -> str:
         host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::") else self.web_host
         return f"http://{host}:{self.web_port}"
+
+
+def _parse_watchlist(text: str) -> Watchlist:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    try:
+        return Watchlist.parse(doc)
+    except WatchlistError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def env_name(field: str) -> str:
@@ -219,7 +278,7 @@ def _describe(exc: ValidationError, values: Mapping[str, object]) -> str:
         if loc:
             name = loc[0]
             got = values.get(name)
-            shown = f"={got!s}" if got is not None and name not in ("broker_url",) else ""
+            shown = f"={got!s}" if got is not None and name not in ("broker_url", "watchlist") else ""
             lines.append(f"{env_name(name)}{shown}: {err['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(err["msg"].removeprefix("Value error, "))

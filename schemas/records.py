@@ -106,8 +106,13 @@ class EnrichedPost:
     """A post with its sentiment and the topics it is about (the ``posts.enriched`` topic).
 
     ``hashtags`` are ``#``-prefixed and ``mentions`` ``@``-prefixed, both case-folded and
-    de-duplicated in order of appearance; ``topics`` is their concatenation (later also watched
-    keywords), the keys the post is re-keyed by on the ``mentions`` topic.
+    de-duplicated in order of appearance; ``keywords`` are the watched keywords found in the text;
+    ``topics`` is the three concatenated, the keys the post is re-keyed by on the ``mentions``
+    topic; ``brands`` the watched brands those topics stand for.
+
+    ``sentiment`` is brand-aware: for a post about a watched brand, the words of the brand's names
+    and keywords count as neutral (VADER scores "united" +1.8). ``vader_compound`` is plain VADER's
+    compound for the same text, equal to ``sentiment.compound`` when no brand word changed it.
     """
 
     post: Post
@@ -116,6 +121,9 @@ class EnrichedPost:
     mentions: tuple[str, ...]
     terms: tuple[str, ...]
     topics: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    vader_compound: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

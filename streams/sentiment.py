@@ -1,7 +1,8 @@
 """VADER sentiment, wrapped once.
 
 ``SentimentScorer.score`` returns exactly vaderSentiment's ``polarity_scores`` (a parity test over
-the 4,200 human-rated tweets holds it to that) plus the conventional label: compound >= 0.05 is
+the 4,200 human-rated tweets holds it to that), optionally with some words made neutral (brand names,
+``streams.watchlist``), plus the conventional label: compound >= 0.05 is
 positive, <= -0.05 negative, anything between neutral (Hutto & Gilbert's recommended cut).
 """
 
@@ -28,13 +29,36 @@ def label_of(compound: float) -> SentimentLabel:
 class SentimentScorer:
     """One VADER analyser (its lexicon is loaded once, at construction)."""
 
-    __slots__ = ("_polarity",)
+    __slots__ = ("_lexicon", "_polarity")
 
     def __init__(self) -> None:
-        self._polarity = SentimentIntensityAnalyzer().polarity_scores
+        analyzer = SentimentIntensityAnalyzer()
+        self._polarity = analyzer.polarity_scores
+        self._lexicon: dict[str, float] = analyzer.lexicon
 
-    def score(self, text: str) -> Sentiment:
-        s = self._polarity(text)
+    def scores_any(self, text: str, words: frozenset[str]) -> bool:
+        """Whether any of ``words`` is a lexicon word that occurs in ``text`` (a cheap upper bound)."""
+        lowered = None
+        for w in words:
+            if w in self._lexicon:
+                lowered = lowered if lowered is not None else text.lower()
+                if w in lowered:
+                    return True
+        return False
+
+    def score(self, text: str, neutral_words: frozenset[str] = frozenset()) -> Sentiment:
+        """VADER's scores for ``text``; ``neutral_words`` (lower case) count as no sentiment.
+
+        The words are taken out of the lexicon for this one call and put back, so VADER's every
+        rule treats them as it treats any word it does not know (synchronous: no other call can
+        run in between).
+        """
+        removed = {w: self._lexicon.pop(w) for w in neutral_words if w in self._lexicon} if neutral_words else None
+        try:
+            s = self._polarity(text)
+        finally:
+            if removed:
+                self._lexicon.update(removed)
         compound = s["compound"]
         return Sentiment(
             compound=compound, pos=s["pos"], neu=s["neu"], neg=s["neg"], label=label_of(compound)

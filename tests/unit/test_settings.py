@@ -74,3 +74,34 @@ def test_every_setting_is_documented_and_docs_are_current():
         assert field.description, f"{name} has no description"
     docs = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
     assert docs.read_text() == settings_markdown(), "regenerate: brandpulse settings --markdown > docs/settings.md"
+
+
+def test_a_watchlist_comes_from_json_or_a_file(tmp_path):
+    inline = load_settings({"BRANDPULSE_WATCHLIST": '{"acme": ["#acme", "acme corp"]}'})
+    assert inline.watchlists.names == ("acme",)
+    f = tmp_path / "watch.json"
+    f.write_text('{"acme": ["@acme"]}')
+    assert load_settings({"BRANDPULSE_WATCHLIST_FILE": str(f)}).watchlists.brands[0].topics == {"@acme"}
+    assert not load_settings({}).watchlists
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BRANDPULSE_WATCHLIST": "{nope"}, "BRANDPULSE_WATCHLIST: not JSON"),
+        ({"BRANDPULSE_WATCHLIST": '{"acme": ["#two words"]}'}, "BRANDPULSE_WATCHLIST: brand 'acme'"),
+        ({"BRANDPULSE_WATCHLIST_FILE": "/no/such.json"}, "BRANDPULSE_WATCHLIST_FILE=/no/such.json: cannot read"),
+    ],
+)
+def test_a_bad_watchlist_stops_start_up_naming_the_variable(env, message):
+    with pytest.raises(SettingsError) as info:
+        load_settings(env)
+    assert message in str(info.value)
+
+
+def test_a_watchlist_given_twice_is_refused(tmp_path):
+    f = tmp_path / "watch.json"
+    f.write_text('{"acme": ["@acme"]}')
+    with pytest.raises(SettingsError) as info:
+        load_settings({"BRANDPULSE_WATCHLIST": '{"a": ["#a"]}', "BRANDPULSE_WATCHLIST_FILE": str(f)})
+    assert "set BRANDPULSE_WATCHLIST or BRANDPULSE_WATCHLIST_FILE, not both" in str(info.value)
