@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from schemas.records import EnrichedPost, Mention, Post
+from schemas.records import EnrichedPost, Mention, Post, WindowStats
 
 SCHEMA_DIR = Path(__file__).parent / "jsonschema"
 
@@ -32,6 +32,12 @@ CONTRACTS: dict[str, tuple[type, str, str]] = {
         Mention,
         "brandpulse mention",
         "One enriched post under one topic (topic `mentions`, key: the topic, e.g. `#united`).",
+    ),
+    "window-stats": (
+        WindowStats,
+        "brandpulse window statistics",
+        "One closed event-time window (minute or hour) of one topic or brand (topic `hashtag-stats`, "
+        "key: the topic, e.g. `#united` or `brand:united-airlines`).",
     ),
 }
 

@@ -29,6 +29,12 @@ SourceFormat = Literal["canonical", "twitter_v1", "twitter_v2"]
 #: VADER's conventional three-way label: compound >= 0.05 positive, <= -0.05 negative.
 SentimentLabel = Literal["positive", "neutral", "negative"]
 
+#: What a topic key stands for: ``#tag``, ``@handle``, a watched keyword, or ``brand:<name>``.
+TopicKind = Literal["hashtag", "mention", "keyword", "brand"]
+
+#: Window sizes of the trend statistics.
+Resolution = Literal["minute", "hour"]
+
 
 @dataclass(frozen=True, slots=True)
 class Author:
@@ -137,10 +143,45 @@ class Mention:
     post: EnrichedPost
 
 
+@dataclass(frozen=True, slots=True)
+class TermCount:
+    term: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    """One closed event-time window of one topic (the ``hashtag-stats`` topic, keyed by ``topic``).
+
+    ``topic`` is ``#tag``, ``@handle``, a watched keyword, or ``brand:<name>`` (all the brand's topics,
+    each post counted once). ``compound_sum`` / ``compound_sumsq`` are exact (VADER's compound has 4
+    decimals) and give mean and variance; ``compound_mean`` is null for an empty window. ``authors``
+    is exact when ``authors_exact``, else a HyperLogLog estimate (1.6 % standard error).
+    ``top_terms`` holds up to 20 terms per sentiment label, count descending.
+    """
+
+    topic: str
+    kind: TopicKind
+    resolution: Resolution
+    window_start: datetime
+    window_end: datetime
+    posts: int
+    positive: int
+    neutral: int
+    negative: int
+    compound_sum: float
+    compound_sumsq: float
+    compound_mean: float | None
+    authors: int
+    authors_exact: bool
+    top_terms: dict[str, tuple[TermCount, ...]]
+
+
 class RejectReason(StrEnum):
     """Why an input message was dead-lettered. A small fixed set: usable as a metric label.
 
-    All but ``PROCESSING_ERROR`` come from the decoder and mean the input is bad;
+    ``LATE`` comes from the trend windows (a post later than the allowed lateness); the others but
+    ``PROCESSING_ERROR`` come from the decoder and mean the input is bad;
     ``PROCESSING_ERROR`` means brandpulse failed on a post it had decoded (a bug of ours): the post
     is kept, re-drivable once the bug is fixed, and the failure is logged with its traceback.
     """
@@ -154,6 +195,8 @@ class RejectReason(StrEnum):
     UNKNOWN_FORMAT = "unknown_format"
     MISSING_FIELD = "missing_field"
     INVALID_FIELD = "invalid_field"
+    #: a mention whose minute window its topic had already published (arrived after the allowed lateness)
+    LATE = "late"
     PROCESSING_ERROR = "processing_error"
 
 

@@ -1,0 +1,226 @@
+"""Event-time tumbling windows per topic: one-minute and one-hour statistics, folded post by post.
+
+Shape: ``Observation`` (one post under one topic) → ``TopicWindows.add`` → … → ``TopicWindows.close``
+→ ``WindowStats`` (one closed window, the ``hashtag-stats`` record).
+
+* Event time is the post's ``created_at``. A window ``[start, start + size)`` closes once the
+  watermark (the caller's stream time, in epoch seconds) reaches ``start + size + lateness``.
+* A post whose minute window this key has already emitted is **late**: ``add`` refuses it and the
+  caller dead-letters it. Nothing already published is ever contradicted, and hour windows stay the
+  sum of their minutes.
+* Every statistic is order-independent: the compound sums are integers in VADER's own unit (its
+  compound is rounded to 4 decimals, so sums are exact in 1e-4), and the sketches depend on the set
+  of values seen (``streams.sketches``). Replaying the same posts fast or slowly, or in another
+  interleaving, gives the same records.
+* Empty windows: a gap between two non-empty windows is emitted as zero windows (up to the idle
+  horizon). A watched topic (``continuous``) also emits zero windows while it is quiet. A key with no
+  open window and no post for ``idle_seconds`` of event time can be dropped (``expired``), which keeps
+  state bounded as topics come and go.
+
+Accumulators are mutated in place by their one owner (see ``streams.sketches``). ``to_json`` /
+``from_json`` give the immutable form a table's changelog carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.records import SentimentLabel, TermCount, TopicKind, WindowStats
+from streams.sketches import TOP_TERMS, DistinctCounter, TermCounter
+
+#: (name, seconds) of each window size, smallest first.
+RESOLUTIONS: tuple[tuple[str, int], ...] = (("minute", 60), ("hour", 3600))
+_SIZES = dict(RESOLUTIONS)
+LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
+BRAND_PREFIX = "brand:"
+
+
+def topic_kind(topic: str) -> TopicKind:
+    if topic.startswith("#"):
+        return "hashtag"
+    if topic.startswith("@"):
+        return "mention"
+    if topic.startswith(BRAND_PREFIX):
+        return "brand"
+    return "keyword"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One post seen under one topic: what the windows need of it."""
+
+    event_s: int  # epoch seconds of the post's created_at
+    author_id: str
+    compound_e4: int  # VADER compound times 10,000 (exact: VADER rounds to 4 decimals)
+    label: SentimentLabel
+    terms: tuple[str, ...]
+
+
+def compound_e4(compound: float) -> int:
+    return round(compound * 10_000)
+
+
+@dataclass(slots=True)
+class WindowAcc:
+    posts: int = 0
+    compound_e4: int = 0
+    compound_sq_e8: int = 0
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+    authors: DistinctCounter = field(default_factory=DistinctCounter)
+    terms: dict[str, TermCounter] = field(default_factory=lambda: {label: TermCounter() for label in LABELS})
+
+    def add(self, obs: Observation) -> None:
+        self.posts += 1
+        self.compound_e4 += obs.compound_e4
+        self.compound_sq_e8 += obs.compound_e4 * obs.compound_e4
+        if obs.label == "positive":
+            self.positive += 1
+        elif obs.label == "negative":
+            self.negative += 1
+        else:
+            self.neutral += 1
+        self.authors.add(obs.author_id)
+        counter = self.terms[obs.label]
+        for term in obs.terms:
+            counter.add(term)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "posts": self.posts, "compound_e4": self.compound_e4, "compound_sq_e8": self.compound_sq_e8,
+            "positive": self.positive, "neutral": self.neutral, "negative": self.negative,
+            "authors": self.authors.to_json(), "terms": {k: v.to_json() for k, v in self.terms.items()},
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> WindowAcc:
+        return cls(
+            posts=d["posts"], compound_e4=d["compound_e4"], compound_sq_e8=d["compound_sq_e8"],
+            positive=d["positive"], neutral=d["neutral"], negative=d["negative"],
+            authors=DistinctCounter.from_json(d["authors"]),
+            terms={label: TermCounter.from_json(d["terms"].get(label, {})) for label in LABELS},
+        )
+
+
+def _stats(topic: str, resolution: str, start_s: int, acc: WindowAcc | None) -> WindowStats:
+    size = _SIZES[resolution]
+    acc = acc or WindowAcc()
+    return WindowStats(
+        topic=topic,
+        kind=topic_kind(topic),
+        resolution=resolution,  # type: ignore[arg-type]
+        window_start=datetime.fromtimestamp(start_s, UTC),
+        window_end=datetime.fromtimestamp(start_s + size, UTC),
+        posts=acc.posts,
+        positive=acc.positive,
+        neutral=acc.neutral,
+        negative=acc.negative,
+        compound_sum=acc.compound_e4 / 1e4,
+        compound_sumsq=acc.compound_sq_e8 / 1e8,
+        compound_mean=round(acc.compound_e4 / acc.posts / 1e4, 6) if acc.posts else None,
+        authors=acc.authors.count(),
+        authors_exact=acc.authors.is_exact,
+        top_terms={label: tuple(TermCount(t, c) for t, c in acc.terms[label].top(TOP_TERMS)) for label in LABELS},
+    )
+
+
+@dataclass(slots=True)
+class TopicWindows:
+    """The open windows of one topic (a table value, keyed by the topic)."""
+
+    topic: str
+    #: (resolution, window start in epoch seconds) -> accumulator
+    open: dict[tuple[str, int], WindowAcc] = field(default_factory=dict)
+    #: resolution -> end of the last window emitted (None: nothing emitted yet)
+    closed_through: dict[str, int | None] = field(default_factory=lambda: {r: None for r, _ in RESOLUTIONS})
+    #: newest event time seen under this topic
+    last_event_s: int | None = None
+
+    def add(self, obs: Observation) -> bool:
+        """Fold one observation in; False (and no change) if its minute window was already emitted."""
+        minute_start = obs.event_s - obs.event_s % 60
+        done = self.closed_through["minute"]
+        if done is not None and minute_start < done:
+            return False
+        for resolution, size in RESOLUTIONS:
+            key = (resolution, obs.event_s - obs.event_s % size)
+            acc = self.open.get(key)
+            if acc is None:
+                acc = self.open[key] = WindowAcc()
+            acc.add(obs)
+        if self.last_event_s is None or obs.event_s > self.last_event_s:
+            self.last_event_s = obs.event_s
+        return True
+
+    def next_close_s(self, lateness_s: int, *, continuous: bool = False) -> int | None:
+        """The watermark at which :meth:`close` will next have something to emit."""
+        ends = [start + _SIZES[res] + lateness_s for res, start in self.open]
+        if continuous:
+            ends += [
+                done + _SIZES[res] + lateness_s for res, done in self.closed_through.items() if done is not None
+            ]
+        return min(ends) if ends else None
+
+    def close(
+        self, watermark_s: int, *, lateness_s: int, idle_s: int, continuous: bool = False
+    ) -> list[WindowStats]:
+        """Emit every window that the watermark has passed, oldest first per resolution.
+
+        Gaps between emitted windows come out as zero windows when shorter than ``idle_s``;
+        ``continuous`` topics also emit zero windows up to the watermark.
+        """
+        out: list[WindowStats] = []
+        for resolution, size in RESOLUTIONS:
+            done = self.closed_through[resolution]
+            due = sorted(
+                start for res, start in self.open if res == resolution and start + size + lateness_s <= watermark_s
+            )
+            for start in due:
+                if done is not None and start > done and start - done <= idle_s:
+                    out.extend(_stats(self.topic, resolution, s, None) for s in range(done, start, size))
+                out.append(_stats(self.topic, resolution, start, self.open.pop((resolution, start))))
+                done = start + size
+            if continuous and done is not None:
+                while done + size + lateness_s <= watermark_s and (resolution, done) not in self.open:
+                    out.append(_stats(self.topic, resolution, done, None))
+                    done += size
+            self.closed_through[resolution] = done
+        return out
+
+    def expired(self, watermark_s: int, idle_s: int) -> bool:
+        """No open window, and no post for ``idle_s`` of event time: the state can be dropped."""
+        return not self.open and (self.last_event_s is None or self.last_event_s + idle_s <= watermark_s)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "open": [[res, start, acc.to_json()] for (res, start), acc in self.open.items()],
+            "closed_through": self.closed_through,
+            "last_event_s": self.last_event_s,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TopicWindows:
+        return cls(
+            topic=d["topic"],
+            open={(res, start): WindowAcc.from_json(acc) for res, start, acc in d["open"]},
+            closed_through={r: d["closed_through"].get(r) for r, _ in RESOLUTIONS},
+            last_event_s=d["last_event_s"],
+        )
+
+
+def batch_windows(topic: str, observations: list[Observation]) -> Iterator[WindowStats]:
+    """The oracle: every non-empty window of ``observations`` in one batch, in :meth:`TopicWindows.close`'s
+    order (minutes, then hours, each by start)."""
+    accs: dict[tuple[str, int], WindowAcc] = {}
+    for obs in observations:
+        for resolution, size in RESOLUTIONS:
+            key = (resolution, obs.event_s - obs.event_s % size)
+            accs.setdefault(key, WindowAcc()).add(obs)
+    order = [name for name, _ in RESOLUTIONS]
+    for (resolution, start), acc in sorted(accs.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
+        yield _stats(topic, resolution, start, acc)
