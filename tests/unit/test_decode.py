@@ -31,8 +31,8 @@ from schemas.records import Author, Engagement, Post, Reference, RejectReason
 
 INT64_MAX = 2**63 - 1
 KINDS = {"original", "retweet", "reply", "quote"}
-#: The reasons the decoder gives; PROCESSING_ERROR is the worker's, for posts that did decode.
-DECODER_REASONS = set(RejectReason) - {RejectReason.PROCESSING_ERROR}
+#: The reasons the decoder gives; PROCESSING_ERROR (posts that did decode) and LATE (trend windows) are the worker's.
+DECODER_REASONS = set(RejectReason) - {RejectReason.PROCESSING_ERROR, RejectReason.LATE}
 
 
 # --------------------------------------------------------------------------------------------
