@@ -1,0 +1,89 @@
+"""Event-time watermarks across a re-keying step, so that windows close deterministically.
+
+Why not simply the newest event time seen on a ``mentions`` partition: the ingest agent reads its
+input partitions at different rates, so in a fast replay a ``mentions`` partition can see posts
+minutes apart in event time, and windows would close under posts still in flight. The watermark
+therefore starts at the source:
+
+* :class:`SourceProgress` (ingest side): per input partition, the newest event time processed. The
+  low watermark is the minimum over the partitions that are active. A partition that has been idle
+  for ``idle_grace_s`` of wall time no longer holds the others back. When all are idle, the watermark
+  advances with the wall clock from the newest event seen, so a quiet stream still closes its windows.
+  Ingest stamps every mention it sends with this value and its producer id.
+* :class:`PartitionWatermarks` (trends side): per ``mentions`` partition and producer, the newest
+  stamp seen. A partition's watermark is the minimum over live producers, each advanced by the wall
+  clock once idle for ``idle_grace_s``. A producer silent for ``producer_expiry_s`` is forgotten, for
+  example a worker that left in a rebalance.
+
+A post is then late only when it is older than its own input partition's progress minus the allowed
+lateness: a property of the input's order, not of how fast or in which interleaving it was read.
+All times are seconds; ``now`` is the caller's monotonic clock (nothing here reads a clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SourceProgress:
+    idle_grace_s: float
+    #: partition -> (newest event time or None before the first post, wall time of the last activity)
+    partitions: dict[int, tuple[int | None, float]] = field(default_factory=dict)
+
+    def assign(self, partitions: set[int], now: float) -> None:
+        """Partitions this worker now reads. Until one yields a post or sits idle for the grace
+        period, it holds the watermark back: it may hold posts older than the others'."""
+        for p in partitions:
+            self.partitions.setdefault(p, (None, now))
+
+    def forget(self, partitions: set[int]) -> None:
+        """Partitions this worker no longer reads (after a rebalance)."""
+        for p in partitions:
+            self.partitions.pop(p, None)
+
+    def observe(self, partition: int, event_s: int, now: float) -> None:
+        newest, _ = self.partitions.get(partition, (None, now))
+        self.partitions[partition] = (event_s if newest is None else max(newest, event_s), now)
+
+    def watermark(self, now: float) -> int | None:
+        active = [newest for newest, seen in self.partitions.values() if now - seen < self.idle_grace_s]
+        if None in active:
+            return None  # a partition not read yet may still deliver older posts
+        if active:
+            return min(active)  # type: ignore[type-var]
+        known = [(newest, seen) for newest, seen in self.partitions.values() if newest is not None]
+        if not known:
+            return None
+        newest = max(n for n, _ in known)
+        last_seen = max(s for _, s in known)
+        return newest + int(max(0.0, now - last_seen - self.idle_grace_s))
+
+
+@dataclass
+class PartitionWatermarks:
+    idle_grace_s: float
+    producer_expiry_s: float
+    #: partition -> producer -> (newest watermark stamp, wall time it was seen)
+    stamps: dict[int, dict[str, tuple[int, float]]] = field(default_factory=dict)
+
+    def observe(self, partition: int, producer: str, watermark_s: int, now: float) -> None:
+        producers = self.stamps.setdefault(partition, {})
+        newest, _ = producers.get(producer, (watermark_s, now))
+        producers[producer] = (max(newest, watermark_s), now)
+
+    def forget(self, partitions: set[int]) -> None:
+        for p in partitions:
+            self.stamps.pop(p, None)
+
+    def watermark(self, partition: int, now: float) -> int | None:
+        producers = self.stamps.get(partition)
+        if not producers:
+            return None
+        for name in [n for n, (_, seen) in producers.items() if now - seen > self.producer_expiry_s]:
+            if len(producers) > 1:  # the last one keeps advancing with the wall clock instead
+                del producers[name]
+        return min(wm + int(max(0.0, now - seen - self.idle_grace_s)) for wm, seen in producers.values())
+
+    def partitions(self) -> list[int]:
+        return list(self.stamps)

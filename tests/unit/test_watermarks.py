@@ -1,0 +1,63 @@
+"""Watermarks across the re-keying step: the slowest active source partition sets the pace."""
+
+from __future__ import annotations
+
+from streams.watermarks import PartitionWatermarks, SourceProgress
+
+
+def test_the_source_watermark_is_the_slowest_active_partition():
+    sp = SourceProgress(idle_grace_s=10)
+    sp.assign({0, 1}, now=0)
+    sp.observe(0, 1_000, now=1)
+    assert sp.watermark(now=1) is None  # partition 1 not read yet: it may hold older posts
+    sp.observe(1, 400, now=2)
+    assert sp.watermark(now=2) == 400
+    sp.observe(1, 900, now=3)
+    assert sp.watermark(now=3) == 900
+
+
+def test_an_idle_source_partition_stops_holding_the_others_back():
+    sp = SourceProgress(idle_grace_s=10)
+    sp.assign({0, 1}, now=0)
+    sp.observe(0, 1_000, now=1)
+    assert sp.watermark(now=9) is None
+    sp.observe(0, 1_050, now=10.5)
+    assert sp.watermark(now=10.5) == 1_050  # partition 1 never delivered within the grace period
+
+
+def test_when_every_source_is_idle_the_watermark_follows_the_wall_clock():
+    sp = SourceProgress(idle_grace_s=10)
+    sp.observe(0, 1_000, now=0)
+    sp.observe(1, 2_000, now=5)
+    assert sp.watermark(now=5) == 1_000
+    assert sp.watermark(now=15) == 2_000  # both idle: newest event, no advance yet
+    assert sp.watermark(now=75) == 2_060  # then one second per second
+
+
+def test_forgotten_partitions_no_longer_count():
+    sp = SourceProgress(idle_grace_s=10)
+    sp.observe(0, 100, now=0)
+    sp.observe(1, 900, now=0)
+    sp.forget({0})
+    assert sp.watermark(now=1) == 900
+
+
+def test_a_partition_watermark_is_the_minimum_over_live_producers():
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60)
+    assert pw.watermark(0, now=0) is None
+    pw.observe(0, "a", 500, now=0)
+    pw.observe(0, "b", 300, now=1)
+    assert pw.watermark(0, now=2) == 300
+    pw.observe(0, "b", 200, now=3)  # stamps never go back
+    assert pw.watermark(0, now=3) == 300
+    assert pw.watermark(1, now=3) is None
+
+
+def test_a_quiet_producer_advances_with_the_wall_clock_and_a_gone_one_is_forgotten():
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60)
+    pw.observe(0, "a", 1_000, now=0)
+    pw.observe(0, "b", 5_000, now=0)
+    assert pw.watermark(0, now=20) == 1_010
+    pw.observe(0, "b", 5_100, now=70)
+    assert pw.watermark(0, now=70) == 5_100  # "a" silent for over a minute: forgotten
+    assert pw.watermark(0, now=100) == 5_120  # the last one keeps advancing instead
