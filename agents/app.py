@@ -8,16 +8,21 @@ way in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from time import monotonic
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from agents import ingest, web
+from agents import ingest, trends, web
 from agents.metrics import Metrics
 from agents.settings import Settings, SettingsError
 from agents.topics import Topics
+from streams.watermarks import SourceProgress
 
 
 def brandpulse_version() -> str:
@@ -34,7 +39,12 @@ class Runtime:
     settings: Settings
     topics: Topics
     metrics: Metrics
+    #: Event-time progress of the posts partitions this worker reads (stamped on mentions).
+    progress: SourceProgress
+    #: This process's id on the mention records it produces.
+    producer_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
     ingest_agent: faust.types.AgentT | None = None
+    trends: trends.Trends | None = None
     #: Set once the consumer group has given this worker its first assignment.
     assigned: bool = False
 
@@ -64,7 +74,10 @@ def create_app(settings: Settings) -> BrandpulseApp:
         broker_heartbeat_interval=settings.heartbeat_interval_seconds,
         consumer_auto_offset_reset=settings.auto_offset_reset,
         producer_linger=settings.producer_linger_ms / 1000,
-        producer_max_request_size=max(settings.max_message_bytes + 64_000, 1_048_576),
+        # At most Kafka's default broker limit (message.max.bytes, 1,048,588), so an oversized record is
+        # refused here, at once, rather than later by the broker.
+        producer_max_request_size=1_048_576,
+        stream_publish_on_commit=False,  # sends go out at once; agents await their delivery per batch
         consumer_max_fetch_size=max(settings.max_message_bytes + 64_000, 1_048_576),
         web_enabled=True,
         web_bind=settings.web_host,
@@ -76,14 +89,24 @@ def create_app(settings: Settings) -> BrandpulseApp:
         debug=False,
     )
     app.bp = Runtime(settings=settings, topics=Topics.create(app, settings),
-                     metrics=Metrics(version=brandpulse_version()))
+                     metrics=Metrics(version=brandpulse_version(), brands=settings.watchlists.names),
+                     progress=SourceProgress(idle_grace_s=settings.idle_grace_seconds))
     setup_prometheus_sensors(app, pattern="/metrics", registry=app.bp.metrics.registry,
                              name_prefix="brandpulse_faust")
     app.bp.ingest_agent = ingest.register(app)
+    app.bp.trends = trends.register(app)
     web.register(app)
 
     @app.on_partitions_assigned.connect
-    async def _on_assigned(sender: object, assigned: object, **kwargs: object) -> None:
+    async def _on_assigned(sender: object, assigned: set, **kwargs: object) -> None:
         app.bp.assigned = True
+        now = monotonic()
+        app.bp.progress.assign({tp.partition for tp in assigned if tp.topic == settings.posts_topic}, now)
+        app.bp.trends.on_assigned({tp.partition for tp in assigned if tp.topic == settings.mentions_topic})
+
+    @app.on_partitions_revoked.connect
+    async def _on_revoked(sender: object, revoked: set, **kwargs: object) -> None:
+        app.bp.progress.forget({tp.partition for tp in revoked if tp.topic == settings.posts_topic})
+        app.bp.trends.on_revoked({tp.partition for tp in revoked if tp.topic == settings.mentions_topic})
 
     return app

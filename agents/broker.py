@@ -45,9 +45,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1" if host in ("0.0.0.0", "") else host, port)) == 0
+    """Whether something accepts connections on ``host:port`` (IPv4 or IPv6; wildcards mean loopback)."""
+    target = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    try:
+        with socket.create_connection((target, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def tansu_binary() -> str:
@@ -115,20 +119,20 @@ class EmbeddedBroker:
             env=env,
             start_new_session=True,  # Ctrl-C reaches us, and we stop the broker last
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BrokerError(f"the embedded broker exited with code {self.proc.returncode}"
-                                  + (f"; see {self.log_path}" if self.log_path else ""))
-            if port_in_use(self.host, self.port):
-                try:
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise BrokerError(f"the embedded broker exited with code {self.proc.returncode}"
+                                      + (f"; see {self.log_path}" if self.log_path else ""))
+                if port_in_use(self.host, self.port):
                     asyncio.run(wait_for_broker([self.bootstrap], timeout=max(1.0, deadline - time.monotonic())))
                     return self.url
-                except BrokerError:
-                    pass
-            time.sleep(0.05)
-        self.stop()
-        raise BrokerError(f"the embedded broker did not answer on {self.bootstrap} within {timeout:.0f} s")
+                time.sleep(0.05)
+            raise BrokerError(f"the embedded broker did not answer on {self.bootstrap} within {timeout:.0f} s")
+        except BaseException:  # not even Ctrl-C may leave a broker running in its own session
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -166,7 +170,8 @@ async def wait_for_broker(bootstrap: list[str], *, timeout: float = 30.0) -> Non
 
 
 def topic_names(settings: Settings) -> list[str]:
-    return [settings.posts_topic, settings.enriched_topic, settings.dlq_topic, settings.mentions_topic]
+    return [settings.posts_topic, settings.enriched_topic, settings.dlq_topic, settings.mentions_topic,
+            settings.stats_topic]
 
 
 async def ensure_topics(settings: Settings, names: Iterable[str] | None = None) -> list[str]:

@@ -30,6 +30,9 @@ from rich.table import Table
 
 from agents.settings import Settings, SettingsError, load_settings, settings_markdown, settings_table
 
+#: How long `up` waits for the worker to make progress before it says something is wrong.
+STALL_SECONDS = 120
+
 console = Console(stderr=True)
 out = Console()
 
@@ -307,18 +310,22 @@ def up(sample: bool, replay_paths: tuple[Path, ...], rate: float | None, speedup
                 stats = asyncio.run(_replay_with_progress(settings, paths, rate=rate, speedup=speedup,
                                                           limit=None, progress=progress))
                 task = progress.add_task("processed", total=stats.messages, rate="")
-                started = time.monotonic()
-                while True:
-                    counts = scrape_counts(settings.web_url)
-                    done = int(sum(counts.values()))
-                    progress.update(task, completed=min(done, stats.messages),
-                                    rate=f"{done / max(time.monotonic() - started, 1e-6):,.0f} msg/s")
-                    if done >= stats.messages:
-                        break
+                started = last_progress = time.monotonic()
+                done = 0
+                while done < stats.messages:
                     if worker_proc.poll() is not None:
                         _fail(f"the worker exited with code {worker_proc.returncode}; its log ends:\n"
                               f"{_tail(worker_log)}", 1)
+                    if time.monotonic() - last_progress > STALL_SECONDS:
+                        _fail(f"the worker processed {done:,} of {stats.messages:,} posts and then nothing for "
+                              f"{STALL_SECONDS} s; see {worker_log}", 1)
                     time.sleep(0.25)
+                    with contextlib.suppress(OSError):
+                        now_done = int(sum(scrape_counts(settings.web_url).values()))
+                        if now_done > done:
+                            done, last_progress = now_done, time.monotonic()
+                    progress.update(task, completed=min(done, stats.messages),
+                                    rate=f"{done / max(time.monotonic() - started, 1e-6):,.0f} msg/s")
             _summary(settings, stats.messages)
         _where_next(settings, broker is not None, log_dir)
         if exit_after:

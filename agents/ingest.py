@@ -1,22 +1,26 @@
 """ingest_posts: raw posts → enriched posts, per-topic mentions, and dead letters.
 
 Flows in: ``posts`` (raw JSON bytes, any key). Flows out: ``posts.enriched`` (key: post id),
-``mentions`` (one per post and topic, key: the topic) and ``posts.dlq`` (the original key and
-bytes, the reason and source position in headers).
+``mentions`` (one per post and topic or watched brand, key: the topic; headers: this worker's
+event-time watermark) and ``posts.dlq`` (the original key and bytes, the reason and source position
+in headers). Every output of a batch is delivered before the batch is acknowledged
+(``agents.delivery``), and metrics count what was delivered.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from time import perf_counter
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+from time import monotonic, perf_counter
+from typing import TYPE_CHECKING, Any
 
 import faust
 
-from schemas.codec import dead_letter_headers, dumps
+from agents.delivery import delivered, fatal, send
+from schemas.codec import MENTION_PRODUCER, MENTION_WATERMARK, dead_letter_headers, dumps
 from schemas.decode import PostRejected, decode_post
-from schemas.records import DeadLetter, RejectReason
+from schemas.records import DeadLetter, EnrichedPost, RejectReason
 from streams.enrich import enrich, mentions_of
 from streams.sentiment import default_scorer
 
@@ -26,66 +30,123 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class Outcome:
+    """What one input became: its pending deliveries, and what to count once they are delivered."""
+
+    event: faust.types.EventT
+    futures: list[Awaitable[Any]] = field(default_factory=list)
+    enriched: EnrichedPost | None = None
+    mentions: int = 0
+    rejected: RejectReason | None = None
+    seconds: float = 0.0
+
+
+def dead_letter_record(event: faust.types.EventT, reason: RejectReason, detail: str,
+                       max_bytes: int) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+    """(key, value, headers) of the dead letter for ``event``'s message."""
+    msg = event.message
+    value: bytes = msg.value or b""
+    dl = DeadLetter(
+        reason=reason,
+        detail=detail,
+        source_topic=msg.topic,
+        source_partition=msg.partition,
+        source_offset=msg.offset,
+        source_timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
+        original_bytes=len(value),
+        truncated=len(value) > max_bytes,
+    )
+    # A null value (a tombstone) stays null; anything else keeps its bytes, up to the size limit.
+    kept = None if msg.value is None else value[:max_bytes]
+    return msg.key, kept, dead_letter_headers(dl)
+
+
 def register(app: BrandpulseApp) -> faust.types.AgentT:
-    settings, topics, metrics = app.bp.settings, app.bp.topics, app.bp.metrics
+    settings, topics, metrics, progress = app.bp.settings, app.bp.topics, app.bp.metrics, app.bp.progress
+    producer = (MENTION_PRODUCER, app.bp.producer_id.encode())
     scorer = default_scorer()
     max_bytes, max_terms, watchlist = settings.max_message_bytes, settings.max_terms, settings.watchlists
 
-    async def dead_letter(event: faust.types.EventT, reason: RejectReason, detail: str) -> None:
-        msg = event.message
-        value: bytes = msg.value or b""
-        dl = DeadLetter(
-            reason=reason,
-            detail=detail,
-            source_topic=msg.topic,
-            source_partition=msg.partition,
-            source_offset=msg.offset,
-            source_timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
-            original_bytes=len(value),
-            truncated=len(value) > max_bytes,
-        )
-        # A null value (a tombstone) stays null; anything else keeps its bytes.
-        kept = None if msg.value is None else value[:max_bytes]
-        await topics.dlq.send(key=msg.key, value=kept, headers=dead_letter_headers(dl))
-        metrics.rejected_total.inc()
-        metrics.by_reason[reason.value].inc()
+    async def dead_letter(out: Outcome, reason: RejectReason, detail: str) -> None:
+        key, value, headers = dead_letter_record(out.event, reason, detail, max_bytes)
+        out.futures = [await send(topics.dlq, key=key, value=value, headers=headers)]
+        out.rejected = reason
 
-    async def process(event: faust.types.EventT) -> None:
+    async def process(event: faust.types.EventT) -> Outcome:
+        out = Outcome(event)
         started = perf_counter()
         try:
             post = decode_post(event.message.value, max_bytes=max_bytes)
         except PostRejected as rejected:
-            await dead_letter(event, rejected.reason, rejected.detail)
-            return
+            await dead_letter(out, rejected.reason, rejected.detail)
+            return out
         enriched = enrich(post, scorer, watchlist=watchlist, max_terms=max_terms)
-        value = dumps(enriched)
-        mentions = [(m.topic.encode(), dumps(m)) for m in mentions_of(enriched)]
-        await topics.enriched.send(key=post.id.encode(), value=value)
-        for key, mention in mentions:
-            await topics.mentions.send(key=key, value=mention)
+        now = monotonic()
+        progress.observe(event.message.partition, int(post.created_at.timestamp()), now)
+        watermark = progress.watermark(now)
+        headers = [producer] if watermark is None else [producer, (MENTION_WATERMARK, str(watermark).encode())]
+        out.futures.append(await send(topics.enriched, key=post.id.encode(), value=dumps(enriched)))
+        for m in mentions_of(enriched):
+            out.futures.append(await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))
+        out.enriched, out.mentions = enriched, len(out.futures) - 1
+        out.seconds = perf_counter() - started
+        return out
+
+    async def settle(outcomes: list[Outcome]) -> None:
+        """Wait for every delivery of the batch; dead-letter inputs whose outputs were refused."""
+        retry: list[Outcome] = []
+        for out in outcomes:
+            error = await delivered(out.futures)
+            if error is None:
+                count(out)
+            elif out.rejected is not None:
+                fatal("Kafka refused the dead letter of %s[%s]@%s: %r", out.event.message.topic,
+                      out.event.message.partition, out.event.message.offset, error)
+            else:
+                log.error("Kafka refused an output of %s[%s]@%s (%r); dead-lettering the input",
+                          out.event.message.topic, out.event.message.partition, out.event.message.offset, error)
+                retry.append(out)
+                await dead_letter(out, RejectReason.PROCESSING_ERROR,
+                                  f"Kafka refused an output record: {type(error).__name__}: {error}"[:500])
+        for out in retry:
+            error = await delivered(out.futures)
+            if error is not None:
+                fatal("Kafka refused the dead letter of %s[%s]@%s: %r", out.event.message.topic,
+                      out.event.message.partition, out.event.message.offset, error)
+            count(out)
+
+    def count(out: Outcome) -> None:
+        if out.rejected is not None:
+            metrics.rejected_total.inc()
+            metrics.by_reason[out.rejected.value].inc()
+            return
+        assert out.enriched is not None
         metrics.enriched_total.inc()
-        metrics.mentions.inc(len(mentions))
-        metrics.by_label[enriched.sentiment.label].inc()
-        metrics.compound.observe(enriched.sentiment.compound)
-        metrics.processing_seconds.observe(perf_counter() - started)
+        metrics.mentions.inc(out.mentions)
+        metrics.by_label[out.enriched.sentiment.label].inc()
+        metrics.compound.observe(out.enriched.sentiment.compound)
+        metrics.processing_seconds.observe(out.seconds)
 
     async def ingest_posts(stream: faust.StreamT) -> AsyncIterator[None]:
         """posts (raw JSON) → posts.enriched + mentions (by topic); rejects → posts.dlq."""
         async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
             metrics.batch_posts.observe(len(events))
+            outcomes = []
             for event in events:
                 try:
-                    await process(event)
+                    outcomes.append(await process(event))
                 except Exception as exc:
-                    # A bug of ours, not bad input (the decoder's rejections never get here): keep
-                    # the post, dead-lettered and re-drivable once fixed, say so loudly with the
-                    # traceback, and go on with the posts that follow. If even the dead-letter
-                    # send fails, the error propagates: Kafka is in trouble and dropping is worse.
+                    # A bug of ours, not bad input (the decoder's rejections never get here): keep the
+                    # post, dead-lettered and re-drivable once fixed, say so loudly with the traceback,
+                    # and go on with the posts that follow.
                     log.exception("processing the message at %s[%s]@%s failed; dead-lettered as %s",
                                   event.message.topic, event.message.partition, event.message.offset,
                                   RejectReason.PROCESSING_ERROR.value)
-                    await dead_letter(event, RejectReason.PROCESSING_ERROR,
-                                      f"{type(exc).__name__}: {exc}"[:500])
+                    out = Outcome(event)
+                    await dead_letter(out, RejectReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}"[:500])
+                    outcomes.append(out)
+            await settle(outcomes)  # before Faust acknowledges the batch
             yield None
 
     return app.agent(topics.posts, name="ingest_posts")(ingest_posts)

@@ -7,17 +7,22 @@ No label ever carries a hashtag, user or post id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from schemas.records import RejectReason
+from schemas.records import RejectReason, WindowStats
 
 DLQ_REASONS: tuple[str, ...] = tuple(r.value for r in RejectReason)
 OUTCOMES = ("enriched", "rejected")
 LABELS = ("positive", "neutral", "negative")
+RESOLUTIONS = ("minute", "hour")
 
 
 class Metrics:
-    def __init__(self, registry: CollectorRegistry | None = None, *, version: str = "0") -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, version: str = "0", brands: Sequence[str] = ()
+    ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
         self.posts = Counter(
@@ -53,6 +58,47 @@ class Metrics:
             buckets=(1, 10, 50, 100, 250, 500, 1000, 5000),
             registry=r,
         )
+        # --- trends ---------------------------------------------------------------------------
+        self.windows_emitted = Counter(
+            "brandpulse_trend_windows_emitted", "Closed windows published on hashtag-stats, by size.",
+            ["resolution"], registry=r,
+        )
+        self.late_mentions = Counter(
+            "brandpulse_trend_late_mentions", "Mentions later than the allowed lateness (dead-lettered).", registry=r
+        )
+        self.trend_replayed = Counter(
+            "brandpulse_trend_replayed_mentions",
+            "Mentions re-read after a restart and skipped because their topic had already counted them.",
+            registry=r,
+        )
+        self.trend_keys = Gauge(
+            "brandpulse_trend_keys", "Topics and brands with window state on this worker.", registry=r
+        )
+        self.trend_keys_expired = Counter(
+            "brandpulse_trend_keys_expired", "Topics forgotten after the idle horizon.", registry=r
+        )
+        # --- per watched brand (labels bounded by the watchlist) --------------------------------
+        self.brand_posts = Gauge(
+            "brandpulse_brand_posts", "Posts about the brand in its last closed minute.", ["brand"], registry=r
+        )
+        self.brand_negative_ratio = Gauge(
+            "brandpulse_brand_negative_ratio", "Share of negative posts in the brand's last closed minute "
+            "(0 when it had none).", ["brand"], registry=r,
+        )
+        self.brand_sentiment_mean = Gauge(
+            "brandpulse_brand_sentiment_mean", "Mean brand-aware VADER compound in the brand's last closed "
+            "minute (0 when it had no posts).", ["brand"], registry=r,
+        )
+        self.brand_windows = Counter(
+            "brandpulse_brand_posts_windowed", "Posts about the brand counted in closed minute windows.",
+            ["brand"], registry=r,
+        )
+        for resolution in RESOLUTIONS:
+            self.windows_emitted.labels(resolution=resolution)
+        for brand in brands:
+            for metric in (self.brand_posts, self.brand_negative_ratio, self.brand_sentiment_mean,
+                           self.brand_windows):
+                metric.labels(brand=brand)
         self.build_info = Gauge(
             "brandpulse_build_info", "Always 1; the version label says which build runs.", ["version"], registry=r
         )
@@ -68,3 +114,11 @@ class Metrics:
         self.rejected_total = self.posts.labels(outcome="rejected")
         self.by_label = {label: self.sentiment_labels.labels(label=label) for label in LABELS}
         self.by_reason = {reason: self.rejected.labels(reason=reason) for reason in DLQ_REASONS}
+
+    def brand_window(self, stats: WindowStats) -> None:
+        """A watched brand's minute window closed: its gauges show that window."""
+        brand = stats.topic.removeprefix("brand:")
+        self.brand_posts.labels(brand=brand).set(stats.posts)
+        self.brand_negative_ratio.labels(brand=brand).set(stats.negative / stats.posts if stats.posts else 0.0)
+        self.brand_sentiment_mean.labels(brand=brand).set(stats.compound_mean or 0.0)
+        self.brand_windows.labels(brand=brand).inc(stats.posts)

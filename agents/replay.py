@@ -1,11 +1,13 @@
 """``brandpulse replay``: produce posts from files onto the posts topic, keeping event time.
 
 Files: JSON lines (each line is sent byte for byte, malformed ones included, so the worker judges
-them and dead-letters what it rejects), a JSON array, a Twitter v1.1 search response, or a Twitter
-v2 response (split into one message per post); any of these gzip-compressed (``.gz``).
+them and dead-letters what it rejects), or one JSON document: an array, a Twitter v1.1 search response
+or a Twitter v2 response, split into one message per post. Either may be gzip-compressed (recognised
+by its content, not its name). A file that is one JSON document is re-serialised per post.
 
 Pacing: ``--rate`` caps messages per second; ``--speedup X`` replays event time X times faster
-than it happened (a day at ``--speedup 1440`` takes a minute). Event time is always the post's own
+than it happened (a day at ``--speedup 1440`` takes a minute). Event time counts only forward (an
+older post than any before it goes at once) and one gap pauses at most a minute. Event time is always the post's own
 ``created_at``, so the results do not depend on the pace.
 """
 
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -36,53 +39,49 @@ class ReplayStats:
     files: list[str] = field(default_factory=list)
 
 
+#: A file larger than this is read as JSON lines without first trying it as one JSON document.
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+#: The longest pause ``--speedup`` makes for one gap in event time (a post dated years ahead must not
+#: stall the replay).
+MAX_GAP_SECONDS = 60.0
+
+
 def _open(path: Path) -> io.BufferedIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"  # the gzip magic number, whatever the file is called
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")  # type: ignore[return-value]
 
 
-def _looks_like_json_lines(path: Path) -> bool:
-    """True unless the file is one JSON document (an array, or an object spanning several lines)."""
+def _document(path: Path) -> Any:
+    """The file as one JSON document (an array, or one object however it is laid out), or
+    ``None`` when it is not one, which makes it JSON lines."""
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        return None
     with _open(path) as f:
-        head = f.read(1 << 16)
-        first = head.lstrip()[:1]
-        if first == b"[":
-            return False
-        if first != b"{":
-            return True  # not JSON at all: send its lines, the worker will say why
-        line = head.lstrip().split(b"\n", 1)[0]
-        try:
-            orjson.loads(line)
-            return True  # the first line is a whole object
-        except orjson.JSONDecodeError:
-            return False
+        raw = f.read()
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # several values (JSON lines), or malformed lines the worker will judge one by one
 
 
 def iter_messages(path: Path) -> Iterator[bytes]:
     """The messages a file holds, in file order."""
-    if _looks_like_json_lines(path):
-        with _open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    yield line
+    doc = _document(path)
+    if doc is not None:
+        for item in split_document(doc):
+            yield orjson.dumps(item)
         return
     with _open(path) as f:
-        raw = f.read()
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        yield raw.strip()  # one malformed document: one message, dead-lettered by the worker
-        return
-    for item in split_document(doc):
-        yield orjson.dumps(item)
+        for line in f:
+            line = line.strip()
+            if line:
+                yield line
 
 
 def count_messages(path: Path) -> int:
-    if _looks_like_json_lines(path):
-        with _open(path) as f:
-            return sum(1 for line in f if line.strip())
     return sum(1 for _ in iter_messages(path))
 
 
@@ -118,7 +117,8 @@ async def replay(
     )
     await producer.start()
     started = time.monotonic()
-    first_event: int | None = None
+    paced_s = 0.0  # event time covered so far, in seconds, each gap capped
+    previous_event: int | None = None
     pending: list[asyncio.Future] = []
     try:
         for path in paths:
@@ -131,13 +131,14 @@ async def replay(
                 else:
                     stats.first_event_ms = event_ms if stats.first_event_ms is None else stats.first_event_ms
                     stats.last_event_ms = event_ms
-                # Pace: the later of the rate's slot and the event-time slot.
-                due = 0.0
-                if rate:
-                    due = stats.messages / rate
+                # Pace: the later of the rate's slot and the event-time slot. Event time counts only
+                # forward (an older post goes at once) and a gap pauses at most MAX_GAP_SECONDS.
+                due = stats.messages / rate if rate else 0.0
                 if speedup and event_ms is not None:
-                    first_event = event_ms if first_event is None else first_event
-                    due = max(due, (event_ms - first_event) / 1000 / speedup)
+                    if previous_event is not None and event_ms > previous_event:
+                        paced_s += min((event_ms - previous_event) / 1000 / speedup, MAX_GAP_SECONDS)
+                    previous_event = event_ms if previous_event is None else max(previous_event, event_ms)
+                    due = max(due, paced_s)
                 delay = started + due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)

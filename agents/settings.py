@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(
         1_000_000,
         ge=1_024,
-        le=100_000_000,
-        description="Largest input message accepted; larger ones go to the dead-letter topic as `too_large`.",
+        le=1_000_000,
+        description="Largest input message accepted; larger ones go to the dead-letter topic as `too_large` (kept "
+        "up to this size). At most 1,000,000, under Kafka's default broker limit.",
     )
     max_terms: int = Field(32, ge=1, le=1_000, description="Content terms kept per post (for word clouds).")
     batch_max_posts: int = Field(
@@ -87,6 +88,27 @@ class Settings(BaseSettings):
         0.1, gt=0, le=10, description="Longest the ingest agent waits to fill a batch before processing it."
     )
 
+    allowed_lateness_seconds: int = Field(
+        120,
+        ge=0,
+        le=86_400,
+        description="How far behind its input partition's progress a post may arrive and still count in its "
+        "window; later posts go to the dead-letter topic as `late`.",
+    )
+    idle_grace_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3_600,
+        description="A source that delivers nothing for this long stops holding event time back; when all "
+        "are idle, event time follows the wall clock, so quiet topics still close their windows.",
+    )
+    topic_idle_seconds: int = Field(
+        3_600,
+        ge=60,
+        le=30 * 86_400,
+        description="A topic with no post for this long (event time) is forgotten once its windows are "
+        "closed; gaps shorter than this are published as zero windows. Watched topics never expire.",
+    )
     watchlist: str | None = Field(
         None,
         description='Watched brands as JSON: `{"united-airlines": ["#united", "@united", "united airlines"]}` '
@@ -171,7 +193,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_heartbeat(self) -> Settings:
-        if self.heartbeat_interval_seconds * 3 > self.session_timeout_seconds:
+        if self.heartbeat_interval_seconds * 3 >= self.session_timeout_seconds:
             raise ValueError(
                 "BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS must be under a third of "
                 "BRANDPULSE_SESSION_TIMEOUT_SECONDS"
@@ -212,6 +234,10 @@ class Settings(BaseSettings):
     @property
     def mentions_topic(self) -> str:
         return self.topic("mentions")
+
+    @property
+    def stats_topic(self) -> str:
+        return self.topic("hashtag-stats")
 
     @property
     def bootstrap_servers(self) -> list[str]:

@@ -2,9 +2,14 @@
 
 ```
 posts           (raw JSON, any key)        ──ingest_posts──> posts.enriched (key: post id)
-                                                        ├──> mentions       (key: topic, e.g. "#united")
+                                                        ├──> mentions       (key: topic, e.g. "#united",
+                                                        │                    or "brand:<name>")
                                                         └──> posts.dlq      (original key and bytes,
                                                                              reason in headers)
+mentions        (key: topic)               ──track_trends──> hashtag-stats  (key: topic; one record per
+                                                        │                    closed minute / hour window)
+                                                        └──> posts.dlq      (late mentions)
+table trend-windows (key: topic; the open windows; changelog-backed; co-partitioned with mentions)
 ```
 """
 
@@ -23,6 +28,7 @@ class Topics:
     enriched: faust.TopicT
     dlq: faust.TopicT
     mentions: faust.TopicT
+    stats: faust.TopicT
 
     @classmethod
     def create(cls, app: faust.App, settings: Settings) -> Topics:
@@ -42,7 +48,8 @@ class Topics:
             enriched=raw(settings.enriched_topic),
             dlq=raw(settings.dlq_topic),
             mentions=raw(settings.mentions_topic),
+            stats=raw(settings.stats_topic),
         )
 
     def names(self) -> list[str]:
-        return [t.get_topic_name() for t in (self.posts, self.enriched, self.dlq, self.mentions)]
+        return [t.get_topic_name() for t in (self.posts, self.enriched, self.dlq, self.mentions, self.stats)]

@@ -31,6 +31,12 @@ DLQ_ORIGINAL_BYTES = "brandpulse.original_bytes"
 DLQ_TRUNCATED = "brandpulse.truncated"
 
 
+#: Kafka headers on mention records: the producing worker's event-time watermark (epoch seconds) and its
+#: id (see ``streams.watermarks``).
+MENTION_WATERMARK = "brandpulse.watermark_s"
+MENTION_PRODUCER = "brandpulse.producer"
+
+
 def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
     """The headers that say where a dead-letter record came from and why it was rejected."""
     headers = [

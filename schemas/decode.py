@@ -537,10 +537,16 @@ def decode_post(raw: bytes | None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Pos
 
 def decode_object(d: dict) -> Post:
     """Decode an already-parsed JSON object (the format is recognised from its keys)."""
+    # Our own format first, and each recognised by a key that holds an object (v2: or a list), so a
+    # canonical post with an extra "data" or "user" property is still a canonical post.
+    if type(d.get("author")) is dict:
+        return _decode_canonical(d)
+    if type(d.get("user")) is dict:
+        return _decode_twitter_v1(d)
     if "data" in d:
         return _decode_twitter_v2(d)
     if "user" in d:
-        return _decode_twitter_v1(d)
+        return _decode_twitter_v1(d)  # names the bad field
     if "author" in d:
         return _decode_canonical(d)
     keys = ", ".join(sorted(map(str, d))[:8])

@@ -47,6 +47,11 @@ def enrich(
     )
 
 
+BRAND_PREFIX = "brand:"
+
+
 def mentions_of(enriched: EnrichedPost) -> list[Mention]:
-    """One :class:`Mention` per topic of the post: the re-keying step of the data flow."""
-    return [Mention(topic=topic, post=enriched) for topic in enriched.topics]
+    """One :class:`Mention` per topic of the post, and one per watched brand (key ``brand:<name>``,
+    so a brand counts each post once however many of its topics it carries): the re-keying step."""
+    keys = enriched.topics + tuple(BRAND_PREFIX + b for b in enriched.brands)
+    return [Mention(topic=key, post=enriched) for key in keys]

@@ -29,13 +29,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.records import SentimentLabel, TermCount, TopicKind, WindowStats
+from streams.enrich import BRAND_PREFIX
 from streams.sketches import TOP_TERMS, DistinctCounter, TermCounter
 
 #: (name, seconds) of each window size, smallest first.
 RESOLUTIONS: tuple[tuple[str, int], ...] = (("minute", 60), ("hour", 3600))
 _SIZES = dict(RESOLUTIONS)
 LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
-BRAND_PREFIX = "brand:"
 
 
 def topic_kind(topic: str) -> TopicKind:
@@ -139,9 +139,22 @@ class TopicWindows:
     closed_through: dict[str, int | None] = field(default_factory=lambda: {r: None for r, _ in RESOLUTIONS})
     #: newest event time seen under this topic
     last_event_s: int | None = None
+    #: offset of the newest input record folded in. A topic's records all come from one partition, so a
+    #: record at or below it is one already counted (re-read after a crash) and is skipped: the fold is
+    #: idempotent under at-least-once delivery.
+    applied_offset: int = -1
 
-    def add(self, obs: Observation) -> bool:
-        """Fold one observation in; False (and no change) if its minute window was already emitted."""
+    def already_applied(self, offset: int) -> bool:
+        return offset <= self.applied_offset
+
+    def add(self, obs: Observation, offset: int | None = None) -> bool:
+        """Fold one observation in; False (and no change) if its minute window was already emitted.
+
+        ``offset`` is the input record's offset (see ``applied_offset``); the caller skips records
+        for which :meth:`already_applied` holds.
+        """
+        if offset is not None and offset > self.applied_offset:
+            self.applied_offset = offset
         minute_start = obs.event_s - obs.event_s % 60
         done = self.closed_through["minute"]
         if done is not None and minute_start < done:
@@ -201,6 +214,7 @@ class TopicWindows:
             "open": [[res, start, acc.to_json()] for (res, start), acc in self.open.items()],
             "closed_through": self.closed_through,
             "last_event_s": self.last_event_s,
+            "applied_offset": self.applied_offset,
         }
 
     @classmethod
@@ -210,6 +224,7 @@ class TopicWindows:
             open={(res, start): WindowAcc.from_json(acc) for res, start, acc in d["open"]},
             closed_through={r: d["closed_through"].get(r) for r, _ in RESOLUTIONS},
             last_event_s=d["last_event_s"],
+            applied_offset=d.get("applied_offset", -1),
         )
 
 

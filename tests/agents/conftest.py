@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -29,11 +30,18 @@ def make_app() -> Callable[..., BrandpulseApp]:
     return factory
 
 
+def delivered_future(**kwargs: object) -> asyncio.Future:
+    """What ``topic.send`` returns: a delivery future, here already delivered."""
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
+
+
 class Sent:
     """The sends an app made on its output topics, by topic."""
 
-    def __init__(self, enriched: AsyncMock, mentions: AsyncMock, dlq: AsyncMock) -> None:
-        self.enriched, self.mentions, self.dlq = enriched, mentions, dlq
+    def __init__(self, enriched: AsyncMock, mentions: AsyncMock, dlq: AsyncMock, stats: AsyncMock) -> None:
+        self.enriched, self.mentions, self.dlq, self.stats = enriched, mentions, dlq, stats
 
     @staticmethod
     def kwargs(mock: AsyncMock) -> list[dict]:
@@ -47,8 +55,8 @@ def outputs() -> Iterator[Callable[[BrandpulseApp], Sent]]:
 
         def patch_app(app: BrandpulseApp) -> Sent:
             t = app.bp.topics
-            mocks = [stack.enter_context(patch.object(topic, "send", AsyncMock()))
-                     for topic in (t.enriched, t.mentions, t.dlq)]
+            mocks = [stack.enter_context(patch.object(topic, "send", AsyncMock(side_effect=delivered_future)))
+                     for topic in (t.enriched, t.mentions, t.dlq, t.stats)]
             return Sent(*mocks)
 
         yield patch_app

@@ -136,3 +136,68 @@ async def test_a_failure_of_our_own_dead_letters_the_post_and_the_next_post_stil
     assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"p1"]
     assert "processing the message" in caplog.text
     assert sample(app, "brandpulse_posts_rejected_total", reason="processing_error") == 1
+
+
+def refused(**kwargs):
+    """A send whose delivery the broker refuses."""
+    import asyncio
+
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    future = asyncio.get_running_loop().create_future()
+    future.set_exception(MessageSizeTooLargeError("the record is larger than the broker accepts"))
+    return future
+
+
+async def test_a_post_whose_output_the_broker_refuses_is_dead_lettered_not_lost(make_app, outputs):
+    app = make_app()
+    sent = outputs(app)
+    sent.enriched.side_effect = refused
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST), key=b"k")
+
+    (dead,) = sent.kwargs(sent.dlq)
+    headers = read_dead_letter_headers(dead["headers"])
+    assert headers["brandpulse.reason"] == "processing_error"
+    assert "MessageSizeTooLargeError" in headers["brandpulse.detail"]
+    assert dead["value"] == raw(POST)
+    assert sample(app, "brandpulse_posts_total", outcome="enriched") == 0
+    assert sample(app, "brandpulse_posts_rejected_total", reason="processing_error") == 1
+
+
+async def test_when_even_the_dead_letter_is_refused_the_worker_stops_before_acknowledging(make_app, outputs, monkeypatch):
+    import agents.ingest
+
+    stops = []
+    monkeypatch.setattr(agents.ingest, "fatal", lambda message, *args: stops.append(message % args))
+    app = make_app()
+    sent = outputs(app)
+    sent.dlq.side_effect = refused
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(b"not json", key=b"k")
+
+    assert len(stops) == 1 and "refused the dead letter" in stops[0]
+    assert sample(app, "brandpulse_posts_total", outcome="rejected") == 0
+
+
+async def test_metrics_count_only_what_was_delivered(make_app, outputs):
+    app = make_app()
+    sent = outputs(app)
+    sent.mentions.side_effect = refused
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST))
+
+    assert sample(app, "brandpulse_posts_total", outcome="enriched") == 0
+    assert sample(app, "brandpulse_mentions_total") == 0
+    assert sample(app, "brandpulse_posts_rejected_total", reason="processing_error") == 1
+
+
+async def test_mentions_carry_the_producer_and_its_event_time_watermark(make_app, outputs):
+    app = make_app()
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST))
+
+    headers = dict(sent.kwargs(sent.mentions)[0]["headers"])
+    assert headers["brandpulse.producer"] == app.bp.producer_id.encode()
+    assert int(headers["brandpulse.watermark_s"]) == 1709294400  # 2024-03-01T12:00:00Z, the only post seen

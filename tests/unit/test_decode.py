@@ -2151,3 +2151,10 @@ def test_v2_retweet_without_the_original_included_keeps_its_own_text() -> None:
         "includes": {"users": [{"id": "u2", "username": "retweeter"}]},
     }
     assert decode_post(orjson.dumps(doc)).text == "RT @orig: cut short…"
+
+
+def test_a_canonical_post_with_extra_data_or_user_properties_is_still_canonical() -> None:
+    body = {"id": "1", "text": "hi", "created_at": "2024-01-01T00:00:00Z", "author": {"id": "a", "handle": "h"},
+            "data": {"campaign": "spring"}, "user": "someone"}
+    post = decode_post(orjson.dumps(body))
+    assert (post.source, post.id, post.author.handle) == ("canonical", "1", "h")

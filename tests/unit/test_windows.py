@@ -203,3 +203,15 @@ def test_term_counts_are_exact_below_capacity_and_bounded_above():
     assert list(top) == ["heavy", "second"]
     assert 3000 <= top["heavy"] <= 3000 + bound
     assert 1500 <= top["second"] <= 1500 + bound
+
+
+def test_a_record_re_read_after_a_crash_is_recognised_and_not_counted_twice():
+    tw = TopicWindows("#x")
+    for offset, o in enumerate([obs(1), obs(2), obs(3)]):
+        assert not tw.already_applied(offset)
+        tw.add(o, offset)
+    restored = TopicWindows.from_json(orjson.loads(dumps(tw.to_json())))
+    assert [restored.already_applied(o) for o in (0, 1, 2, 3)] == [True, True, True, False]
+    restored.add(obs(4), 3)
+    (minute, _) = restored.close(FAR, lateness_s=0, idle_s=0)
+    assert minute.posts == 4

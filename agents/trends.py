@@ -1,0 +1,277 @@
+"""track_trends: mentions → event-time window statistics per topic and brand.
+
+Flows in: ``mentions`` (key: the topic; value: the enriched post; headers: the producer's event-time
+watermark). Flows out: ``hashtag-stats`` (key: the topic; one record per closed minute and hour
+window) and ``posts.dlq`` (mentions later than the allowed lateness, reason ``late``).
+
+State: the table ``trend-windows`` (key: the topic, value: its open windows, changelog-backed), fed by
+the ``mentions`` topic it is co-partitioned with. It is written once per batch per topic touched, and
+with the key's own partitioner, so a timer can close windows outside stream iteration (a Faust
+table otherwise takes the partition from the current event). Windows close when the partition's
+watermark passes their end plus the lateness (``streams.watermarks``): after each batch, and every
+second on a timer, so that quiet topics close too. Faust's ``on_window_close`` is not used: with
+many keys across partitions it has been seen to fire for only a few of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+import faust
+from aiokafka.partitioner import murmur2
+from faust.serializers import codecs
+
+from agents.delivery import delivered, fatal, send
+from agents.ingest import dead_letter_record
+from schemas.codec import MENTION_PRODUCER, MENTION_WATERMARK, dumps, loads
+from schemas.records import RejectReason, WindowStats
+from streams.windows import Observation, TopicWindows, compound_e4
+
+if TYPE_CHECKING:
+    from agents.app import BrandpulseApp
+
+log = logging.getLogger(__name__)
+
+TABLE_CODEC = "brandpulse_windows"
+SWEEP_SECONDS = 1.0
+
+
+class _WindowsCodec(codecs.Codec):
+    """Table values: TopicWindows as JSON through our codec."""
+
+    def _dumps(self, obj: Any) -> bytes:
+        return dumps(obj.to_json())
+
+    def _loads(self, s: bytes) -> Any:
+        return TopicWindows.from_json(loads(s))
+
+
+codecs.register(TABLE_CODEC, _WindowsCodec())
+
+
+class _WindowsValue:
+    """The table's value type: Faust takes a value type's serializer from ``_options.serializer``."""
+
+    class _options:  # the name Faust looks for
+        serializer = TABLE_CODEC
+
+
+def observation_of(value: bytes) -> tuple[Observation, list[str]]:
+    """A mention record's value → what the windows need, and its watched brands."""
+    m = loads(value)
+    post = m["post"]
+    sentiment = post["sentiment"]
+    return (
+        Observation(
+            event_s=int(datetime.fromisoformat(post["post"]["created_at"]).timestamp()),
+            author_id=post["post"]["author"]["id"],
+            compound_e4=compound_e4(sentiment["compound"]),
+            label=sentiment["label"],
+            terms=tuple(post["terms"]),
+        ),
+        post.get("brands") or [],
+    )
+
+
+def _headers(message: Any) -> dict[str, bytes]:
+    headers = message.headers or ()
+    items = headers.items() if isinstance(headers, dict) else headers
+    return {k: v for k, v in items}
+
+
+class Trends:
+    """The trend stage's runtime state on this worker: watermarks and the close schedule."""
+
+    def __init__(self, app: BrandpulseApp) -> None:
+        from streams.watermarks import PartitionWatermarks
+
+        settings = app.bp.settings
+        self.app = app
+        self.settings = settings
+        self.metrics = app.bp.metrics
+        self.partitions = settings.topic_partitions
+        self.lateness = settings.allowed_lateness_seconds
+        self.idle = settings.topic_idle_seconds
+        self.watermarks = PartitionWatermarks(
+            idle_grace_s=settings.idle_grace_seconds,
+            producer_expiry_s=max(60.0, settings.session_timeout_seconds * 3),
+        )
+        wl = settings.watchlists
+        #: Keys that publish zero windows while quiet and never expire: brands and their topics.
+        self.watched: frozenset[str] = frozenset(
+            {f"brand:{b.name}" for b in wl.brands} | {t for b in wl.brands for t in b.topics}
+        )
+        #: partition -> heap of (watermark at which the key next has something to close, key)
+        self.due: dict[int, list[tuple[int, bytes]]] = {}
+        self.assigned: set[int] = set()
+        self.needs_rebuild = False
+        #: Folding a batch and closing windows both await deliveries part-way; the timer's sweep must not
+        #: interleave with them on the same topic's state.
+        self.lock = asyncio.Lock()
+        self.table = app.Table(
+            "trend-windows",
+            default=None,
+            key_type=bytes,
+            value_type=_WindowsValue,
+            partitions=settings.topic_partitions,
+            use_partitioner=True,
+            help="Open minute and hour windows per topic and brand (key: the topic).",
+        )
+
+    # -- partitions -------------------------------------------------------------------------------
+
+    def partition_of(self, key: bytes) -> int:
+        """The partition a key lives in: the producer's default (murmur2) partitioner."""
+        return (murmur2(key) & 0x7FFFFFFF) % self.partitions
+
+    def on_assigned(self, partitions: set[int]) -> None:
+        self.assigned = set(partitions)
+        self.due = {p: self.due.get(p, []) for p in partitions}
+        self.needs_rebuild = True  # recovered table keys need their close times scheduled
+
+    def on_revoked(self, partitions: set[int]) -> None:
+        self.watermarks.forget(partitions)
+        for p in partitions:
+            self.due.pop(p, None)
+        self.assigned -= partitions
+
+    def _rebuild(self) -> None:
+        self.due = {p: [] for p in self.assigned}
+        for key, tw in self.table.items():
+            if tw is not None:
+                self._schedule(key, tw)
+        self.needs_rebuild = False
+
+    def _schedule(self, key: bytes, tw: TopicWindows) -> None:
+        at = tw.next_close_s(self.lateness, continuous=tw.topic in self.watched)
+        heap = self.due.get(self.partition_of(key))
+        if at is not None and heap is not None:
+            heapq.heappush(heap, (at, key))
+
+    # -- folding ------------------------------------------------------------------------------------
+
+    async def fold_batch(self, events: list[faust.types.EventT]) -> None:
+        async with self.lock:
+            await self._fold_batch(events)
+            await self._close_due()
+
+    async def close_due(self) -> None:
+        async with self.lock:
+            await self._close_due()
+
+    async def _fold_batch(self, events: list[faust.types.EventT]) -> None:
+        touched: dict[bytes, TopicWindows] = {}
+        dead: list[tuple[RejectReason, Any]] = []
+        now = monotonic()
+        for event in events:
+            msg = event.message
+            headers = _headers(msg)
+            producer = headers.get(MENTION_PRODUCER)
+            stamp = headers.get(MENTION_WATERMARK)
+            if producer is not None and stamp is not None:
+                self.watermarks.observe(msg.partition, producer.decode(), int(stamp), now)
+            key: bytes = msg.key
+            tw = touched.get(key) or self.table.get(key) or TopicWindows(key.decode())
+            if tw.already_applied(msg.offset):
+                self.metrics.trend_replayed.inc()
+                continue
+            try:
+                obs, _ = observation_of(msg.value)
+            except Exception as exc:  # our own records: a bug, not bad input; keep it
+                log.exception("mention at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                dead.append(await self._dead_letter(event, RejectReason.PROCESSING_ERROR,
+                                                    f"{type(exc).__name__}: {exc}"[:500]))
+                continue
+            touched[key] = tw  # even when late: the applied offset moved
+            if not tw.add(obs, msg.offset):
+                self.metrics.late_mentions.inc()
+                dead.append(await self._dead_letter(
+                    event, RejectReason.LATE,
+                    f"{tw.topic}: the minute window of {datetime.fromtimestamp(obs.event_s):%Y-%m-%d %H:%M} UTC "
+                    f"was already published (allowed lateness {self.lateness} s)",
+                ))
+        for reason, future in dead:
+            error = await delivered([future])
+            if error is not None:
+                fatal("Kafka refused a dead letter of the trend stage: %r", error)
+            self.metrics.rejected_total.inc()
+            self.metrics.by_reason[reason.value].inc()
+        for key, tw in touched.items():
+            self.table[key] = tw  # one changelog record per topic per batch
+            self._schedule(key, tw)
+
+    async def _dead_letter(
+        self, event: faust.types.EventT, reason: RejectReason, detail: str
+    ) -> tuple[RejectReason, Any]:
+        key, value, headers = dead_letter_record(event, reason, detail, self.settings.max_message_bytes)
+        return reason, await send(self.app.bp.topics.dlq, key=key, value=value, headers=headers)
+
+    # -- closing ------------------------------------------------------------------------------------
+
+    async def _close_due(self) -> None:
+        if self.needs_rebuild and not self.app.rebalancing and self.app.tables.recovery.completed.is_set():
+            self._rebuild()
+        now = monotonic()
+        stats_topic = self.app.bp.topics.stats
+        for p, heap in self.due.items():
+            watermark = self.watermarks.watermark(p, now)
+            if watermark is None:
+                continue
+            seen: set[bytes] = set()
+            while heap and heap[0][0] <= watermark:
+                _, key = heapq.heappop(heap)
+                if key in seen:
+                    continue
+                seen.add(key)
+                tw = self.table.get(key)
+                if tw is None:
+                    continue
+                watched = tw.topic in self.watched
+                closed = tw.close(watermark, lateness_s=self.lateness, idle_s=self.idle, continuous=watched)
+                # Published before the state that says so is written: a crash repeats a window, never loses one.
+                futures = [await send(stats_topic, key=key, value=dumps(stats)) for stats in closed]
+                error = await delivered(futures)
+                if error is not None:
+                    fatal("Kafka refused a hashtag-stats record of %s: %r", tw.topic, error)
+                for stats in closed:
+                    self._count(stats)
+                if not watched and tw.expired(watermark, self.idle):
+                    del self.table[key]
+                    self.metrics.trend_keys_expired.inc()
+                    continue
+                if closed:
+                    self.table[key] = tw
+                self._schedule(key, tw)
+        self.metrics.trend_keys.set(len(self.table))
+
+    def _count(self, stats: WindowStats) -> None:
+        self.metrics.windows_emitted.labels(resolution=stats.resolution).inc()
+        if stats.kind == "brand" and stats.resolution == "minute":
+            self.metrics.brand_window(stats)
+
+
+def register(app: BrandpulseApp) -> Trends:
+    trends = Trends(app)
+    settings = app.bp.settings
+
+    async def track_trends(stream: faust.StreamT) -> AsyncIterator[None]:
+        """mentions (by topic) → hashtag-stats: minute and hour windows per topic and brand."""
+        async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
+            await trends.fold_batch(events)
+            yield None
+
+    trends.agent = app.agent(app.bp.topics.mentions, name="track_trends")(track_trends)
+
+    @app.timer(interval=SWEEP_SECONDS, name="close_quiet_windows")
+    async def close_quiet_windows() -> None:
+        """Close the windows of topics that went quiet (event time follows the wall clock when idle)."""
+        if trends.assigned and not app.rebalancing:
+            await trends.close_due()
+
+    return trends
