@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 
 from agents.delivery import delivered, fatal, send
-from schemas.codec import MENTION_PRODUCER, MENTION_WATERMARK, dead_letter_headers, dumps
+from schemas.codec import MENTION_CONTROL, MENTION_PRODUCER, MENTION_WATERMARK, dead_letter_headers, dumps
 from schemas.decode import PostRejected, decode_post
 from schemas.records import DeadLetter, EnrichedPost, RejectReason
 from streams.enrich import enrich, mentions_of
@@ -39,6 +39,7 @@ class Outcome:
     enriched: EnrichedPost | None = None
     mentions: int = 0
     rejected: RejectReason | None = None
+    late: bool = False
     seconds: float = 0.0
 
 
@@ -67,6 +68,8 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     producer = (MENTION_PRODUCER, app.bp.producer_id.encode())
     scorer = default_scorer()
     max_bytes, max_terms, watchlist = settings.max_message_bytes, settings.max_terms, settings.watchlists
+    lateness = settings.allowed_lateness_seconds
+    broadcast = {"watermark": None, "at": 0.0}
 
     async def dead_letter(out: Outcome, reason: RejectReason, detail: str) -> None:
         key, value, headers = dead_letter_record(out.event, reason, detail, max_bytes)
@@ -82,13 +85,24 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             await dead_letter(out, rejected.reason, rejected.detail)
             return out
         enriched = enrich(post, scorer, watchlist=watchlist, max_terms=max_terms)
-        now = monotonic()
-        progress.observe(event.message.partition, int(post.created_at.timestamp()), now)
-        watermark = progress.watermark(now)
-        headers = [producer] if watermark is None else [producer, (MENTION_WATERMARK, str(watermark).encode())]
+        now, partition, event_s = monotonic(), event.message.partition, int(post.created_at.timestamp())
         out.futures.append(await send(topics.enriched, key=post.id.encode(), value=dumps(enriched)))
-        for m in mentions_of(enriched):
-            out.futures.append(await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))
+        if progress.is_late(partition, event_s, lateness):
+            # A good post, too late for its windows: enriched as usual, its mentions kept aside.
+            out.late = True
+            _, _, late_headers = dead_letter_record(
+                event, RejectReason.LATE,
+                f"posted {post.created_at:%Y-%m-%d %H:%M:%S} UTC, over {lateness} s behind its partition",
+                max_bytes)
+            for m in mentions_of(enriched):
+                out.futures.append(await send(topics.late, key=m.topic.encode(), value=dumps(m), headers=late_headers))
+        else:
+            progress.observe(partition, event_s, now)
+            watermark = progress.watermark(now)
+            headers = [producer] if watermark is None else [producer, (MENTION_WATERMARK, str(watermark).encode())]
+            for m in mentions_of(enriched):
+                out.futures.append(
+                    await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))
         out.enriched, out.mentions = enriched, len(out.futures) - 1
         out.seconds = perf_counter() - started
         return out
@@ -123,7 +137,11 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             return
         assert out.enriched is not None
         metrics.enriched_total.inc()
-        metrics.mentions.inc(out.mentions)
+        if out.late:
+            metrics.late_posts.inc()
+            metrics.late_mentions.inc(out.mentions)
+        else:
+            metrics.mentions.inc(out.mentions)
         metrics.by_label[out.enriched.sentiment.label].inc()
         metrics.compound.observe(out.enriched.sentiment.compound)
         metrics.processing_seconds.observe(out.seconds)
@@ -147,6 +165,28 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                     await dead_letter(out, RejectReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}"[:500])
                     outcomes.append(out)
             await settle(outcomes)  # before Faust acknowledges the batch
+            await announce_watermark()
             yield None
+
+    async def announce_watermark() -> None:  # key null, value empty: a watermark record
+        """Stamp the watermark on every mentions partition at most once a second, if it moved, so that
+        partitions no post went to still close their windows."""
+        now = monotonic()
+        watermark = progress.watermark(now)
+        if watermark is None or watermark == broadcast["watermark"] or now - broadcast["at"] < 1.0:
+            return
+        headers = [producer, (MENTION_WATERMARK, str(watermark).encode()), (MENTION_CONTROL, b"watermark")]
+        for partition in range(settings.topic_partitions):
+            await topics.mentions.send(key=None, value=b"", partition=partition, headers=headers)
+        broadcast.update(watermark=watermark, at=now)
+
+    @app.timer(interval=1.0, name="announce_watermark")
+    async def announce_when_idle() -> None:
+        """When no posts flow, event time follows the wall clock (streams.watermarks): say so."""
+        if app.bp.assigned and not app.rebalancing:
+            try:
+                await announce_watermark()
+            except Exception:  # an exception in a Faust timer stops the whole worker
+                log.exception("announcing the watermark failed; trying again in a second")
 
     return app.agent(topics.posts, name="ingest_posts")(ingest_posts)

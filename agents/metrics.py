@@ -63,8 +63,12 @@ class Metrics:
             "brandpulse_trend_windows_emitted", "Closed windows published on hashtag-stats, by size.",
             ["resolution"], registry=r,
         )
+        self.late_posts = Counter(
+            "brandpulse_posts_late", "Posts later than the allowed lateness: enriched, their mentions set "
+            "aside on mentions.late instead of the windows.", registry=r,
+        )
         self.late_mentions = Counter(
-            "brandpulse_trend_late_mentions", "Mentions later than the allowed lateness (dead-lettered).", registry=r
+            "brandpulse_trend_late_mentions", "Mentions sent to mentions.late instead of the windows.", registry=r
         )
         self.trend_replayed = Counter(
             "brandpulse_trend_replayed_mentions",

@@ -240,6 +240,10 @@ class Settings(BaseSettings):
         return self.topic("hashtag-stats")
 
     @property
+    def late_topic(self) -> str:
+        return self.topic("mentions.late")
+
+    @property
     def bootstrap_servers(self) -> list[str]:
         """``host:port`` entries for aiokafka clients."""
         if self.broker_url is None:

@@ -3,12 +3,17 @@
 ```
 posts           (raw JSON, any key)        ──ingest_posts──> posts.enriched (key: post id)
                                                         ├──> mentions       (key: topic, e.g. "#united",
-                                                        │                    or "brand:<name>")
+                                                        │                    or "brand:<name>"; plus one
+                                                        │                    watermark record a second
+                                                        │                    per partition, key null,
+                                                        │                    value empty)
+                                                        ├──> mentions.late  (mentions of posts later than
+                                                        │                    the allowed lateness)
                                                         └──> posts.dlq      (original key and bytes,
                                                                              reason in headers)
 mentions        (key: topic)               ──track_trends──> hashtag-stats  (key: topic; one record per
                                                         │                    closed minute / hour window)
-                                                        └──> posts.dlq      (late mentions)
+                                                        └──> mentions.late  (a late mention it still meets)
 table trend-windows (key: topic; the open windows; changelog-backed; co-partitioned with mentions)
 ```
 """
@@ -29,6 +34,7 @@ class Topics:
     dlq: faust.TopicT
     mentions: faust.TopicT
     stats: faust.TopicT
+    late: faust.TopicT
 
     @classmethod
     def create(cls, app: faust.App, settings: Settings) -> Topics:
@@ -49,7 +55,8 @@ class Topics:
             dlq=raw(settings.dlq_topic),
             mentions=raw(settings.mentions_topic),
             stats=raw(settings.stats_topic),
+            late=raw(settings.late_topic),
         )
 
     def names(self) -> list[str]:
-        return [t.get_topic_name() for t in (self.posts, self.enriched, self.dlq, self.mentions, self.stats)]
+        return [t.get_topic_name() for t in (self.posts, self.enriched, self.dlq, self.mentions, self.stats, self.late)]

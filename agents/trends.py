@@ -2,12 +2,13 @@
 
 Flows in: ``mentions`` (key: the topic; value: the enriched post; headers: the producer's event-time
 watermark). Flows out: ``hashtag-stats`` (key: the topic; one record per closed minute and hour
-window) and ``posts.dlq`` (mentions later than the allowed lateness, reason ``late``).
+window) and ``mentions.late`` (a mention for a window already published, which only a source that
+sat idle and then resumed with older posts can produce; ingest sets aside the ordinary late ones).
 
 State: the table ``trend-windows`` (key: the topic, value: its open windows, changelog-backed), fed by
 the ``mentions`` topic it is co-partitioned with. It is written once per batch per topic touched, and
-with the key's own partitioner, so a timer can close windows outside stream iteration (a Faust
-table otherwise takes the partition from the current event). Windows close when the partition's
+its changelog partition is computed from the key, so a timer can close windows outside stream
+iteration (a Faust table otherwise takes the partition from the current event). Windows close when the partition's
 watermark passes their end plus the lateness (``streams.watermarks``): after each batch, and every
 second on a timer, so that quiet topics close too. Faust's ``on_window_close`` is not used: with
 many keys across partitions it has been seen to fire for only a few of them.
@@ -29,7 +30,7 @@ from faust.serializers import codecs
 
 from agents.delivery import delivered, fatal, send
 from agents.ingest import dead_letter_record
-from schemas.codec import MENTION_PRODUCER, MENTION_WATERMARK, dumps, loads
+from schemas.codec import MENTION_CONTROL, MENTION_PRODUCER, MENTION_WATERMARK, dumps, loads
 from schemas.records import RejectReason, WindowStats
 from streams.windows import Observation, TopicWindows, compound_e4
 
@@ -55,11 +56,30 @@ class _WindowsCodec(codecs.Codec):
 codecs.register(TABLE_CODEC, _WindowsCodec())
 
 
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition the producer's default (murmur2) partitioner gives ``key``."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class _TrendTable(faust.Table):
+    """A table whose changelog partition is its key's, computed here. Faust would otherwise take it
+    from the current event, which a timer has none of, or (``use_partitioner``) from producer metadata
+    it may not have fetched yet for the changelog topic."""
+
+    def partition_for_key(self, key: Any) -> int:
+        return partition_of(key, self.partitions or 1)
+
+
 class _WindowsValue:
-    """The table's value type: Faust takes a value type's serializer from ``_options.serializer``."""
+    """The table's value type, shaped as Faust expects a model: it takes the serializer from
+    ``_options.serializer`` and hands what the codec decoded to ``from_data``."""
 
     class _options:  # the name Faust looks for
         serializer = TABLE_CODEC
+
+    @classmethod
+    def from_data(cls, data: Any, *, preferred_type: Any = None) -> TopicWindows:
+        return data  # the codec already built the TopicWindows
 
 
 def observation_of(value: bytes) -> tuple[Observation, list[str]]:
@@ -114,21 +134,21 @@ class Trends:
         #: Folding a batch and closing windows both await deliveries part-way; the timer's sweep must not
         #: interleave with them on the same topic's state.
         self.lock = asyncio.Lock()
-        self.table = app.Table(
-            "trend-windows",
+        self.table = app.tables.add(_TrendTable(
+            app,
+            name="trend-windows",
             default=None,
+            beacon=app.tables.beacon,
             key_type=bytes,
             value_type=_WindowsValue,
             partitions=settings.topic_partitions,
-            use_partitioner=True,
             help="Open minute and hour windows per topic and brand (key: the topic).",
-        )
+        ))
 
     # -- partitions -------------------------------------------------------------------------------
 
     def partition_of(self, key: bytes) -> int:
-        """The partition a key lives in: the producer's default (murmur2) partitioner."""
-        return (murmur2(key) & 0x7FFFFFFF) % self.partitions
+        return partition_of(key, self.partitions)
 
     def on_assigned(self, partitions: set[int]) -> None:
         self.assigned = set(partitions)
@@ -167,7 +187,7 @@ class Trends:
 
     async def _fold_batch(self, events: list[faust.types.EventT]) -> None:
         touched: dict[bytes, TopicWindows] = {}
-        dead: list[tuple[RejectReason, Any]] = []
+        dead: list[tuple[RejectReason, Any]] = []  # (reason, delivery) of records set aside
         now = monotonic()
         for event in events:
             msg = event.message
@@ -176,6 +196,8 @@ class Trends:
             stamp = headers.get(MENTION_WATERMARK)
             if producer is not None and stamp is not None:
                 self.watermarks.observe(msg.partition, producer.decode(), int(stamp), now)
+            if MENTION_CONTROL in headers or msg.key is None:
+                continue  # a watermark announcement, nothing to fold
             key: bytes = msg.key
             tw = touched.get(key) or self.table.get(key) or TopicWindows(key.decode())
             if tw.already_applied(msg.offset):
@@ -190,6 +212,8 @@ class Trends:
                 continue
             touched[key] = tw  # even when late: the applied offset moved
             if not tw.add(obs, msg.offset):
+                # Only after a source sat idle past the grace period and resumed with older posts
+                # (ingest sets aside the posts late in their own partition).
                 self.metrics.late_mentions.inc()
                 dead.append(await self._dead_letter(
                     event, RejectReason.LATE,
@@ -199,9 +223,10 @@ class Trends:
         for reason, future in dead:
             error = await delivered([future])
             if error is not None:
-                fatal("Kafka refused a dead letter of the trend stage: %r", error)
-            self.metrics.rejected_total.inc()
-            self.metrics.by_reason[reason.value].inc()
+                fatal("Kafka refused a record the trend stage set aside: %r", error)
+            if reason is not RejectReason.LATE:
+                self.metrics.rejected_total.inc()
+                self.metrics.by_reason[reason.value].inc()
         for key, tw in touched.items():
             self.table[key] = tw  # one changelog record per topic per batch
             self._schedule(key, tw)
@@ -210,7 +235,8 @@ class Trends:
         self, event: faust.types.EventT, reason: RejectReason, detail: str
     ) -> tuple[RejectReason, Any]:
         key, value, headers = dead_letter_record(event, reason, detail, self.settings.max_message_bytes)
-        return reason, await send(self.app.bp.topics.dlq, key=key, value=value, headers=headers)
+        topic = self.app.bp.topics.late if reason is RejectReason.LATE else self.app.bp.topics.dlq
+        return reason, await send(topic, key=key, value=value, headers=headers)
 
     # -- closing ------------------------------------------------------------------------------------
 
@@ -272,6 +298,9 @@ def register(app: BrandpulseApp) -> Trends:
     async def close_quiet_windows() -> None:
         """Close the windows of topics that went quiet (event time follows the wall clock when idle)."""
         if trends.assigned and not app.rebalancing:
-            await trends.close_due()
+            try:
+                await trends.close_due()
+            except Exception:  # an exception in a Faust timer stops the whole worker
+                log.exception("closing quiet windows failed; trying again in a second")
 
     return trends

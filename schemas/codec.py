@@ -35,6 +35,8 @@ DLQ_TRUNCATED = "brandpulse.truncated"
 #: id (see ``streams.watermarks``).
 MENTION_WATERMARK = "brandpulse.watermark_s"
 MENTION_PRODUCER = "brandpulse.producer"
+#: On a record with a null key and value that only carries the watermark (one per partition a second).
+MENTION_CONTROL = "brandpulse.control"
 
 
 def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:

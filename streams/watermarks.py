@@ -46,6 +46,18 @@ class SourceProgress:
         newest, _ = self.partitions.get(partition, (None, now))
         self.partitions[partition] = (event_s if newest is None else max(newest, event_s), now)
 
+    def is_late(self, partition: int, event_s: int, lateness_s: int) -> bool:
+        """Whether a post is more than ``lateness_s`` behind the newest post of its own partition.
+
+        That is a property of the input's order alone (Kafka Streams' rule). It is also exactly what
+        keeps every later stage safe: each watermark stamped on a mention is at most the newest event
+        time of every active partition, so a post that is not late here can never belong to a window
+        the watermark has already closed (unless its partition sat idle past the grace period and
+        then resumed with older posts).
+        """
+        newest, _ = self.partitions.get(partition, (None, 0.0))
+        return newest is not None and event_s < newest - lateness_s
+
     def watermark(self, now: float) -> int | None:
         active = [newest for newest, seen in self.partitions.values() if now - seen < self.idle_grace_s]
         if None in active:

@@ -40,8 +40,9 @@ def delivered_future(**kwargs: object) -> asyncio.Future:
 class Sent:
     """The sends an app made on its output topics, by topic."""
 
-    def __init__(self, enriched: AsyncMock, mentions: AsyncMock, dlq: AsyncMock, stats: AsyncMock) -> None:
-        self.enriched, self.mentions, self.dlq, self.stats = enriched, mentions, dlq, stats
+    def __init__(self, enriched: AsyncMock, mentions: AsyncMock, dlq: AsyncMock, stats: AsyncMock,
+                 late: AsyncMock) -> None:
+        self.enriched, self.mentions, self.dlq, self.stats, self.late = enriched, mentions, dlq, stats, late
 
     @staticmethod
     def kwargs(mock: AsyncMock) -> list[dict]:
@@ -56,7 +57,7 @@ def outputs() -> Iterator[Callable[[BrandpulseApp], Sent]]:
         def patch_app(app: BrandpulseApp) -> Sent:
             t = app.bp.topics
             mocks = [stack.enter_context(patch.object(topic, "send", AsyncMock(side_effect=delivered_future)))
-                     for topic in (t.enriched, t.mentions, t.dlq, t.stats)]
+                     for topic in (t.enriched, t.mentions, t.dlq, t.stats, t.late)]
             return Sent(*mocks)
 
         yield patch_app

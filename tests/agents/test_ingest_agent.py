@@ -38,9 +38,9 @@ async def test_a_valid_post_is_enriched_and_fanned_out_by_topic(make_app, output
     assert enriched["hashtags"] == ["#delay", "#travel"]
     assert enriched["mentions"] == ["@united"]
     assert enriched["post"]["author"]["followers"] == 120
-    keys = [c["key"] for c in sent.kwargs(sent.mentions)]
-    assert keys == [b"#delay", b"#travel", b"@united"]
-    assert {orjson.loads(c["value"])["topic"] for c in sent.kwargs(sent.mentions)} == {"#delay", "#travel", "@united"}
+    mentions = [c for c in sent.kwargs(sent.mentions) if c["key"] is not None]
+    assert [c["key"] for c in mentions] == [b"#delay", b"#travel", b"@united"]
+    assert {orjson.loads(c["value"])["topic"] for c in mentions} == {"#delay", "#travel", "@united"}
     assert sent.dlq.await_count == 0
     assert sample(app, "brandpulse_posts_total", outcome="enriched") == 1
     assert sample(app, "brandpulse_mentions_total") == 3
@@ -201,3 +201,33 @@ async def test_mentions_carry_the_producer_and_its_event_time_watermark(make_app
     headers = dict(sent.kwargs(sent.mentions)[0]["headers"])
     assert headers["brandpulse.producer"] == app.bp.producer_id.encode()
     assert int(headers["brandpulse.watermark_s"]) == 1709294400  # 2024-03-01T12:00:00Z, the only post seen
+
+
+async def test_the_watermark_is_announced_on_every_mentions_partition(make_app, outputs):
+    app = make_app(topic_partitions="3")
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST))
+
+    control = [c for c in sent.kwargs(sent.mentions) if c["key"] is None]
+    assert sorted(c["partition"] for c in control) == [0, 1, 2]
+    for c in control:
+        headers = dict(c["headers"])
+        assert headers["brandpulse.control"] == b"watermark"
+        assert int(headers["brandpulse.watermark_s"]) == 1709294400
+
+
+async def test_a_post_later_than_the_allowed_lateness_is_enriched_and_its_mentions_set_aside(make_app, outputs):
+    app = make_app(allowed_lateness_seconds="60")
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST))  # 12:00:00
+        await agent.put(raw({**POST, "id": "old", "created_at": "2024-03-01T11:58:59Z"}))  # 61 s behind
+
+    assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"p1", b"old"]
+    late = sent.kwargs(sent.late)
+    assert [c["key"] for c in late] == [b"#delay", b"#travel", b"@united"]
+    assert {read_dead_letter_headers(c["headers"])["brandpulse.reason"] for c in late} == {"late"}
+    assert all(orjson.loads(c["value"])["post"]["post"]["id"] == "old" for c in late)
+    assert sample(app, "brandpulse_posts_late_total") == 1
+    assert sample(app, "brandpulse_posts_total", outcome="enriched") == 2

@@ -61,3 +61,13 @@ def test_a_quiet_producer_advances_with_the_wall_clock_and_a_gone_one_is_forgott
     pw.observe(0, "b", 5_100, now=70)
     assert pw.watermark(0, now=70) == 5_100  # "a" silent for over a minute: forgotten
     assert pw.watermark(0, now=100) == 5_120  # the last one keeps advancing instead
+
+
+def test_a_post_is_late_only_relative_to_its_own_partition():
+    sp = SourceProgress(idle_grace_s=10)
+    sp.observe(0, 1_000, now=0)
+    sp.observe(1, 100, now=0)
+    assert not sp.is_late(0, 880, lateness_s=120)  # exactly at the allowed lateness
+    assert sp.is_late(0, 879, lateness_s=120)
+    assert not sp.is_late(1, 50, lateness_s=120)  # partition 1 is behind, not its post
+    assert not sp.is_late(2, 0, lateness_s=120)  # nothing seen there yet

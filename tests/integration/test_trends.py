@@ -1,0 +1,189 @@
+"""Trend windows end to end: a fast and a slow replay publish the same hashtag-stats, equal to an oracle."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
+
+from agents.broker import read_topic
+from schemas.codec import dumps
+from schemas.decode import decode_post
+from streams.enrich import enrich, mentions_of
+from streams.sentiment import SentimentScorer
+from streams.watchlist import Watchlist
+from streams.windows import Observation, batch_windows, compound_e4
+
+from .conftest import clean_env
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2024, 6, 1, 12, 0, 7, tzinfo=UTC)
+WATCHLIST = {"acme": ["#acme", "@acmesupport", "acme corp"]}
+LATENESS = 60
+PARTITIONS = 4
+WORDS = ("great love awesome thanks happy terrible awful hate broken refund late delay crew seat bag order "
+         "support service the a and but with today again never").split()
+TAGS = ["#alpha", "#beta", "#gamma", "#acme", "@acmesupport", "acme corp", "#delta"]
+LATE_IDS = {"p100", "p250", "p400", "p555", "p700"}
+
+
+def make_posts() -> list[dict]:
+    rng = random.Random(11)
+    posts = []
+    for i in range(800):
+        created = T0 + timedelta(seconds=i * 1.9 + rng.uniform(0, 1.5))  # small disorder, within the lateness
+        if f"p{i}" in LATE_IDS:
+            created -= timedelta(minutes=10)  # far behind everything before it
+        text = " ".join(rng.choices(WORDS, k=rng.randint(6, 14)))
+        tags = rng.sample(TAGS, k=rng.randint(1, 2))
+        posts.append({"id": f"p{i}", "text": f"{text} {' '.join(tags)}",
+                      "created_at": created.isoformat().replace("+00:00", "Z"),
+                      "author": {"id": f"u{rng.randint(0, 60)}", "handle": f"user{i % 61}"}})
+    return posts
+
+
+SENTINEL = {"id": "sentinel", "text": "later #zzsentinel", "created_at": "2024-06-01T15:00:00Z",
+            "author": {"id": "s", "handle": "s"}}
+
+
+def partition_of(key: bytes) -> int:
+    return (murmur2(key) & 0x7FFFFFFF) % PARTITIONS
+
+
+def expected_late(posts: list[dict]) -> set[str]:
+    """Kafka Streams' rule, as ingest applies it: over the lateness behind its own partition's newest."""
+    newest: dict[int, float] = {}
+    late = set()
+    for p in posts:
+        t = datetime.fromisoformat(p["created_at"]).timestamp()
+        part = partition_of(p["id"].encode())
+        if part in newest and t < newest[part] - LATENESS:
+            late.add(p["id"])
+        else:
+            newest[part] = max(newest.get(part, t), t)
+    return late
+
+
+def oracle(posts: list[dict], late: set[str], data_end_s: int) -> dict[tuple, dict]:
+    """Every window record the worker must publish up to ``data_end_s``, computed in one batch."""
+    scorer, wl = SentimentScorer(), Watchlist.parse(WATCHLIST)
+    by_key: dict[str, list[Observation]] = defaultdict(list)
+    for p in posts:
+        if p["id"] in late:
+            continue
+        e = enrich(decode_post(orjson.dumps(p)), scorer, watchlist=wl)
+        for m in mentions_of(e):
+            by_key[m.topic].append(Observation(int(e.post.created_at.timestamp()), e.post.author.id,
+                                               compound_e4(e.sentiment.compound), e.sentiment.label, e.terms))
+    watched = {"brand:acme", *wl.brands[0].topics}
+    out: dict[tuple, dict] = {}
+    for key, observations in by_key.items():
+        records = [orjson.loads(dumps(w)) for w in batch_windows(key, observations)]
+        for resolution, size in (("minute", 60), ("hour", 3600)):
+            starts = sorted(int(datetime.fromisoformat(r["window_start"]).timestamp())
+                            for r in records if r["resolution"] == resolution)
+            last = (data_end_s - data_end_s % size) if key in watched else starts[-1]
+            for s in range(starts[0], last + 1, size):  # zero windows fill the gaps (and quiet watched keys)
+                out[(key, resolution, s)] = None  # type: ignore[assignment]
+        for r in records:
+            out[(key, r["resolution"], int(datetime.fromisoformat(r["window_start"]).timestamp()))] = r
+    return out
+
+
+def zero(key: str, resolution: str, start_s: int) -> dict:
+    from streams.windows import _stats
+
+    return orjson.loads(dumps(_stats(key, resolution, start_s, None)))
+
+
+async def produce(bootstrap: list[str], topic: str, posts: list[dict]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await asyncio.gather(*[await producer.send(topic, orjson.dumps(p), key=p["id"].encode()) for p in posts])
+    finally:
+        await producer.stop()
+
+
+def published(worker, wanted: set[tuple], timeout: float = 120) -> tuple[dict[tuple, dict], list]:
+    s = worker.settings
+    deadline = time.monotonic() + timeout
+    while True:
+        records = asyncio.run(read_topic(s.bootstrap_servers, s.stats_topic))
+        got: dict[tuple, dict] = {}
+        for rec in records:
+            r = orjson.loads(rec.value)
+            k = (r["topic"], r["resolution"], int(datetime.fromisoformat(r["window_start"]).timestamp()))
+            assert got.get(k, r) == r, f"two different records for {k}"
+            got[k] = r
+        if wanted <= set(got) or time.monotonic() > deadline:
+            late = asyncio.run(read_topic(s.bootstrap_servers, s.late_topic))
+            return got, late
+        time.sleep(1)
+
+
+def run_replay(worker, path: Path, *extra: str) -> None:
+    env = clean_env(**worker.env)
+    result = subprocess.run([sys.executable, "-m", "agents", "replay", str(path), *extra], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> tuple[list[dict], Path, set[str], dict]:
+    posts = make_posts()
+    path = tmp_path_factory.mktemp("trends") / "posts.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(p) for p in posts) + b"\n")
+    late = expected_late(posts)
+    assert late == LATE_IDS  # the scenario is what it claims to be
+    data_end = max(int(datetime.fromisoformat(p["created_at"]).timestamp()) for p in posts)
+    want = oracle(posts, late, data_end)
+    return posts, path, late, want
+
+
+def worker_env() -> dict[str, str]:
+    import json
+
+    return {"BRANDPULSE_WATCHLIST": json.dumps(WATCHLIST), "BRANDPULSE_ALLOWED_LATENESS_SECONDS": str(LATENESS),
+            "BRANDPULSE_IDLE_GRACE_SECONDS": "2", "BRANDPULSE_TOPIC_PARTITIONS": str(PARTITIONS)}
+
+
+def check(worker, scenario, *replay_args: str) -> dict[tuple, dict]:
+    _posts, path, late, want = scenario
+    run_replay(worker, path, *replay_args)
+    asyncio.run(produce(worker.settings.bootstrap_servers, worker.settings.posts_topic, [SENTINEL]))
+    got, late_records = published(worker, set(want))
+    expected = {k: (r if r is not None else zero(*k)) for k, r in want.items()}
+    in_range = {k: v for k, v in got.items() if k in expected}
+    missing = sorted(set(expected) - set(got))[:5]
+    assert not missing, f"windows never published, e.g. {missing}"
+    assert in_range == expected
+    # Nothing published that the oracle does not have, before the data's end (sentinel and trailing zeros aside).
+    data_end = max(k[2] for k in want)
+    extra = [k for k in got if k not in expected and k[0] != "#zzsentinel" and k[2] <= data_end
+             and not (k[0] in {"brand:acme", "#acme", "@acmesupport", "acme corp"} and got[k]["posts"] == 0)]
+    assert extra == []
+    late_posts = Counter(orjson.loads(r.value)["post"]["post"]["id"] for r in late_records)
+    assert set(late_posts) == late
+    return in_range
+
+
+def test_fast_and_slow_replays_publish_the_same_windows_as_the_oracle(start_worker, scenario):
+    fast = check(start_worker(**worker_env()), scenario)
+    # A second deployment of its own: fresh app id and topics.
+    slow = check(start_worker(**worker_env(), BRANDPULSE_APP_ID=f"slow-{time.time_ns()}",
+                              BRANDPULSE_TOPIC_PREFIX=f"slow-{time.time_ns()}."), scenario, "--speedup", "60")
+    assert fast == slow
+    brand_minutes = [r for (k, res, _), r in fast.items() if k == "brand:acme" and res == "minute"]
+    assert sum(r["posts"] for r in brand_minutes) > 100  # the brand aggregate is really there
