@@ -78,6 +78,9 @@ class Metrics:
         self.trend_keys = Gauge(
             "brandpulse_trend_keys", "Topics and brands with window state on this worker.", registry=r
         )
+        self.trend_histories = Gauge(
+            "brandpulse_trend_histories", "Topics and brands with a queryable history on this worker.", registry=r
+        )
         self.trend_keys_expired = Counter(
             "brandpulse_trend_keys_expired", "Topics forgotten after the idle horizon.", registry=r
         )

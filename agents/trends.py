@@ -20,7 +20,7 @@ import asyncio
 import heapq
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -32,28 +32,44 @@ from agents.delivery import delivered, fatal, send
 from agents.ingest import dead_letter_record
 from schemas.codec import MENTION_CONTROL, MENTION_PRODUCER, MENTION_WATERMARK, dumps, loads
 from schemas.records import RejectReason, WindowStats
-from streams.windows import Observation, TopicWindows, compound_e4
+from streams.windows import Observation, TopicHistory, TopicWindows, compound_e4
 
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp
 
 log = logging.getLogger(__name__)
 
-TABLE_CODEC = "brandpulse_windows"
 SWEEP_SECONDS = 1.0
+HISTORY_SWEEP_SECONDS = 600.0
 
 
-class _WindowsCodec(codecs.Codec):
-    """Table values: TopicWindows as JSON through our codec."""
+def _register_codec(name: str, record: type) -> type:
+    """Register a Faust codec that stores ``record`` (with to_json / from_json) as JSON, and return the
+    value type that selects it: Faust takes a value type's serializer from ``_options.serializer`` and
+    hands what the codec decoded to ``from_data``."""
 
-    def _dumps(self, obj: Any) -> bytes:
-        return dumps(obj.to_json())
+    class _Codec(codecs.Codec):
+        def _dumps(self, obj: Any) -> bytes:
+            return dumps(obj.to_json())
 
-    def _loads(self, s: bytes) -> Any:
-        return TopicWindows.from_json(loads(s))
+        def _loads(self, s: bytes) -> Any:
+            return record.from_json(loads(s))
+
+    codecs.register(name, _Codec())
+
+    class _Value:
+        class _options:  # the name Faust looks for
+            serializer = name
+
+        @classmethod
+        def from_data(cls, data: Any, *, preferred_type: Any = None) -> Any:
+            return data  # the codec already built the record
+
+    return _Value
 
 
-codecs.register(TABLE_CODEC, _WindowsCodec())
+_WindowsValue = _register_codec("brandpulse_windows", TopicWindows)
+_HistoryValue = _register_codec("brandpulse_history", TopicHistory)
 
 
 def partition_of(key: bytes, partitions: int) -> int:
@@ -68,18 +84,6 @@ class _TrendTable(faust.Table):
 
     def partition_for_key(self, key: Any) -> int:
         return partition_of(key, self.partitions or 1)
-
-
-class _WindowsValue:
-    """The table's value type, shaped as Faust expects a model: it takes the serializer from
-    ``_options.serializer`` and hands what the codec decoded to ``from_data``."""
-
-    class _options:  # the name Faust looks for
-        serializer = TABLE_CODEC
-
-    @classmethod
-    def from_data(cls, data: Any, *, preferred_type: Any = None) -> TopicWindows:
-        return data  # the codec already built the TopicWindows
 
 
 def observation_of(value: bytes) -> tuple[Observation, list[str]]:
@@ -134,15 +138,19 @@ class Trends:
         #: Folding a batch and closing windows both await deliveries part-way; the timer's sweep must not
         #: interleave with them on the same topic's state.
         self.lock = asyncio.Lock()
-        self.table = app.tables.add(_TrendTable(
-            app,
-            name="trend-windows",
-            default=None,
-            beacon=app.tables.beacon,
-            key_type=bytes,
-            value_type=_WindowsValue,
-            partitions=settings.topic_partitions,
-            help="Open minute and hour windows per topic and brand (key: the topic).",
+        self.table = self._table(app, "trend-windows", _WindowsValue,
+                                 "Open minute and hour windows per topic and brand (key: the topic).")
+        self.history = self._table(app, "trend-history", _HistoryValue,
+                                   "Recent closed windows per topic and brand, for queries (key: the topic).")
+        self.history_swept = monotonic()
+        #: topic -> (start of its latest closed minute, posts, baseline posts per minute, growth ratio)
+        self.latest_minutes: dict[str, tuple[int, int, float, float]] = {}
+
+    @staticmethod
+    def _table(app: BrandpulseApp, name: str, value_type: type, help: str) -> faust.Table:
+        return app.tables.add(_TrendTable(
+            app, name=name, default=None, beacon=app.tables.beacon, key_type=bytes, value_type=value_type,
+            partitions=app.bp.settings.topic_partitions, help=help,
         ))
 
     # -- partitions -------------------------------------------------------------------------------
@@ -267,14 +275,57 @@ class Trends:
                     fatal("Kafka refused a hashtag-stats record of %s: %r", tw.topic, error)
                 for stats in closed:
                     self._count(stats)
+                if closed:
+                    self._remember(key, tw.topic, closed)
                 if not watched and tw.expired(watermark, self.idle):
                     del self.table[key]
+                    kept = self.history.get(key)
+                    if kept is not None and not kept.worth_keeping(watermark):
+                        del self.history[key]
+                    self.latest_minutes.pop(tw.topic, None)
                     self.metrics.trend_keys_expired.inc()
                     continue
                 if closed:
                     self.table[key] = tw
                 self._schedule(key, tw)
         self.metrics.trend_keys.set(len(self.table))
+        self.metrics.trend_histories.set(len(self.history))
+        if now - self.history_swept >= HISTORY_SWEEP_SECONDS:
+            self.history_swept = now
+            self._sweep_histories(now)
+
+    def _sweep_histories(self, now: float) -> None:
+        """Drop kept histories of expired topics once they are older than their span."""
+        for key in [k for k, h in self.history.items() if k not in self.table and h is not None]:
+            watermark = self.watermarks.watermark(self.partition_of(key), now)
+            h = self.history.get(key)
+            if watermark is not None and h is not None and not h.worth_keeping(watermark):
+                del self.history[key]
+
+    def _remember(self, key: bytes, topic: str, closed: list[WindowStats]) -> None:
+        history = self.history.get(key) or TopicHistory(topic)
+        for stats in closed:
+            history.add(stats)
+        self.history[key] = history  # one changelog record per topic per close
+        if any(s.resolution == "minute" for s in closed):
+            growth = history.growth()
+            if growth is not None:
+                self.latest_minutes[topic] = (history.windows["minute"][-1][0], *growth)
+
+    def trending(self, limit: int) -> dict[str, Any]:
+        """Topics of this worker in the latest closed minute, by volume and by growth on their own past."""
+        if not self.latest_minutes:
+            return {"minute": None, "by_volume": [], "by_growth": []}
+        now_minute = max(v[0] for v in self.latest_minutes.values())
+        for topic in [t for t, v in self.latest_minutes.items() if v[0] < now_minute - 300]:
+            del self.latest_minutes[topic]  # bounded: only the last five minutes' topics stay
+        rows = [{"topic": t, "posts": v[1], "baseline_per_minute": round(v[2], 3), "growth": round(v[3], 3)}
+                for t, v in self.latest_minutes.items() if v[0] == now_minute and v[1] > 0]
+        return {
+            "minute": datetime.fromtimestamp(now_minute, UTC).isoformat().replace("+00:00", "Z"),
+            "by_volume": sorted(rows, key=lambda r: (-r["posts"], r["topic"]))[:limit],
+            "by_growth": sorted(rows, key=lambda r: (-r["growth"], -r["posts"], r["topic"]))[:limit],
+        }
 
     def _count(self, stats: WindowStats) -> None:
         self.metrics.windows_emitted.labels(resolution=stats.resolution).inc()

@@ -1,13 +1,23 @@
-"""HTTP on the worker: liveness and readiness. (``/metrics`` is served by the Prometheus sensor.)"""
+"""HTTP on the worker: health, readiness, and queries. (``/metrics`` is served by the Prometheus sensor.)
+
+Queries about one topic or brand (``/topics/{topic}/…``, the topic URL-encoded: ``%23united`` for
+``#united``, ``brand:united-airlines`` for a watched brand) are routed by Faust to the worker that
+owns the topic's partition, so every worker gives the same answer. ``/trending`` ranks the topics of
+the worker asked (``scope`` says which partitions); ask each worker, or run one, for the whole.
+Every endpoint is read-only.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from faust import web
 
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp
+
+RESOLUTIONS = ("minute", "hour")
 
 
 def readiness(app: BrandpulseApp) -> dict[str, object]:
@@ -26,7 +36,38 @@ def readiness(app: BrandpulseApp) -> dict[str, object]:
     }
 
 
+class BadRequest(ValueError):
+    pass
+
+
+def _time(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"'{name}' must be an ISO 8601 time with an offset, e.g. 2024-06-01T12:00:00Z") from None
+    if dt.tzinfo is None:
+        raise BadRequest(f"'{name}' must carry a UTC offset, e.g. 2024-06-01T12:00:00Z")
+    return int(dt.timestamp())
+
+
+def _resolution(request: web.Request) -> str:
+    resolution = request.query.get("resolution", "minute")
+    if resolution not in RESOLUTIONS:
+        raise BadRequest(f"'resolution' must be one of {', '.join(RESOLUTIONS)}")
+    return resolution
+
+
 def register(app: BrandpulseApp) -> None:
+    trends = app.bp.trends
+    assert trends is not None
+    history = trends.history
+
+    def no_topic(view: web.View, topic: str) -> web.Response:
+        return view.json({"error": "no closed window of this topic on record", "topic": topic}, status=404)
+
     @app.page("/healthz")
     async def healthz(self: web.View, request: web.Request) -> web.Response:
         """The process is up and serving HTTP."""
@@ -37,3 +78,89 @@ def register(app: BrandpulseApp) -> None:
         """Ready to process: started, partitions assigned, no rebalance under way (503 otherwise)."""
         state = readiness(app)
         return self.json(state, status=200 if state["ready"] else 503)
+
+    @app.page("/topics/{topic}/trend")
+    @app.table_route(table=history, match_info="topic")
+    async def topic_trend(self: web.View, request: web.Request, topic: str) -> web.Response:
+        """A topic's closed windows: ?resolution=minute|hour&from=…&to=… (ISO 8601)."""
+        try:
+            resolution, from_s, to_s = _resolution(request), _time(request, "from"), _time(request, "to")
+        except BadRequest as exc:
+            return self.json({"error": str(exc)}, status=400)
+        h = history.get(topic.encode())
+        if h is None:
+            return no_topic(self, topic)
+        return self.json({"topic": topic, "resolution": resolution, "windows": h.trend(resolution, from_s, to_s)})
+
+    @app.page("/topics/{topic}/terms")
+    @app.table_route(table=history, match_info="topic")
+    async def topic_terms(self: web.View, request: web.Request, topic: str) -> web.Response:
+        """A topic's word cloud: the top terms per sentiment of its latest closed window with posts."""
+        try:
+            resolution = _resolution(request)
+        except BadRequest as exc:
+            return self.json({"error": str(exc)}, status=400)
+        h = history.get(topic.encode())
+        if h is None:
+            return no_topic(self, topic)
+        rows = h.windows[resolution]
+        latest = next((r for r in reversed(rows) if r[1]), None)
+        terms = h.top_terms.get(resolution, {})
+        return self.json({
+            "topic": topic, "resolution": resolution,
+            "window_start": h.trend(resolution, latest[0], latest[0] + 1)[0]["window_start"] if latest else None,
+            "terms": {label: [{"term": t, "count": c} for t, c in terms.get(label, [])]
+                      for label in ("positive", "neutral", "negative")},
+        })
+
+    @app.page("/topics/{topic}/summary")
+    @app.table_route(table=history, match_info="topic")
+    async def topic_summary(self: web.View, request: web.Request, topic: str) -> web.Response:
+        """Posts, sentiment split and mean over the latest closed minute and hour and the last 24 hours."""
+        h = history.get(topic.encode())
+        if h is None:
+            return no_topic(self, topic)
+
+        def total(rows: list[dict]) -> dict[str, object]:
+            posts = sum(r["posts"] for r in rows)
+            compound = sum(r["compound_sum"] for r in rows)
+            return {
+                "posts": posts,
+                **{k: sum(r[k] for r in rows) for k in ("positive", "neutral", "negative")},
+                "negative_share": round(sum(r["negative"] for r in rows) / posts, 4) if posts else None,
+                "compound_mean": round(compound / posts, 4) if posts else None,
+            }
+
+        minutes, hours = h.trend("minute"), h.trend("hour")
+        growth = h.growth()
+        return self.json({
+            "topic": topic,
+            "last_minute": {"window_start": minutes[-1]["window_start"], **total(minutes[-1:])} if minutes else None,
+            "last_hour": {"window_start": hours[-1]["window_start"], **total(hours[-1:])} if hours else None,
+            "last_24_hours": total(hours[-24:]),
+            "growth": {"posts": growth[0], "baseline_per_minute": round(growth[1], 3),
+                       "ratio": round(growth[2], 3)} if growth else None,
+        })
+
+    @app.page("/brands")
+    async def brands(self: web.View, request: web.Request) -> web.Response:
+        """The watched brands, their topics, and where to ask about each."""
+        return self.json({"brands": [
+            {"brand": b.name, "topics": sorted(b.topics),
+             "summary": f"/topics/brand:{b.name}/summary", "trend": f"/topics/brand:{b.name}/trend",
+             "terms": f"/topics/brand:{b.name}/terms"}
+            for b in app.bp.settings.watchlists.brands
+        ]})
+
+    @app.page("/trending")
+    async def trending(self: web.View, request: web.Request) -> web.Response:
+        """Topics of this worker in the latest closed minute, by volume and by growth (?limit=20)."""
+        try:
+            limit = max(1, min(int(request.query.get("limit", "20")), 500))
+        except ValueError:
+            return self.json({"error": "'limit' must be a whole number"}, status=400)
+        return self.json({
+            **trends.trending(limit),
+            "scope": {"worker": app.conf.canonical_url and str(app.conf.canonical_url),
+                      "partitions": sorted(trends.assigned)},
+        })

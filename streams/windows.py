@@ -239,3 +239,84 @@ def batch_windows(topic: str, observations: list[Observation]) -> Iterator[Windo
     order = [name for name, _ in RESOLUTIONS]
     for (resolution, start), acc in sorted(accs.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
         yield _stats(topic, resolution, start, acc)
+
+
+#: How many closed windows a topic's history keeps: 3 hours of minutes, 3 days of hours.
+HISTORY_LIMITS = {"minute": 180, "hour": 72}
+#: A topic whose windows expire keeps its history only if it holds at least this many posts: the long
+#: tail of one-off hashtags is forgotten, topics with a real trend stay queryable.
+HISTORY_MIN_POSTS = 10
+#: A kept history is dropped once its newest hour is this old (event time): its whole span.
+HISTORY_RETENTION_S = 72 * 3600
+#: Columns of one window in a history (compact: the history is queried, not published).
+HISTORY_FIELDS = ("start_s", "posts", "positive", "neutral", "negative", "compound_sum", "authors")
+
+
+@dataclass(slots=True)
+class TopicHistory:
+    """The recent closed windows of one topic, for queries: trends, word clouds, growth.
+
+    Bounded by :data:`HISTORY_LIMITS`; the top terms are kept for the latest window of each size only.
+    """
+
+    topic: str
+    windows: dict[str, list[list[Any]]] = field(default_factory=lambda: {r: [] for r, _ in RESOLUTIONS})
+    top_terms: dict[str, dict[str, list[list[Any]]]] = field(default_factory=dict)
+
+    def add(self, stats: WindowStats) -> None:
+        rows = self.windows[stats.resolution]
+        start = int(stats.window_start.timestamp())
+        if rows and rows[-1][0] >= start:
+            return  # a window published again after a restart: already here
+        rows.append([start, stats.posts, stats.positive, stats.neutral, stats.negative,
+                     round(stats.compound_sum, 4), stats.authors])
+        del rows[: max(0, len(rows) - HISTORY_LIMITS[stats.resolution])]
+        if stats.posts:
+            self.top_terms[stats.resolution] = {
+                label: [[t.term, t.count] for t in terms] for label, terms in stats.top_terms.items()
+            }
+
+    def trend(self, resolution: str, from_s: int | None = None, to_s: int | None = None) -> list[dict[str, Any]]:
+        out = []
+        for row in self.windows[resolution]:
+            if (from_s is None or row[0] >= from_s) and (to_s is None or row[0] < to_s):
+                d = dict(zip(HISTORY_FIELDS, row, strict=True))
+                d["window_start"] = datetime.fromtimestamp(row[0], UTC).isoformat().replace("+00:00", "Z")
+                d["compound_mean"] = round(row[5] / row[1], 6) if row[1] else None
+                out.append(d)
+        return out
+
+    def growth(self, baseline_windows: int = 60) -> tuple[int, float, float] | None:
+        """(posts in the latest minute, mean posts per minute before it, growth ratio), or None.
+
+        The ratio is (latest + 1) / (baseline + 1): a topic against its own past, damped for quiet ones.
+        """
+        rows = self.windows["minute"]
+        if not rows:
+            return None
+        latest = rows[-1][1]
+        before = [r[1] for r in rows[-1 - baseline_windows : -1]]
+        # Minutes the history does not hold (the topic was quiet or new) count as zeros.
+        baseline = sum(before) / baseline_windows
+        return latest, baseline, (latest + 1) / (baseline + 1)
+
+    def posts(self) -> int:
+        return sum(row[1] for row in self.windows["hour"])
+
+    def newest_s(self) -> int | None:
+        rows = self.windows["hour"] or self.windows["minute"]
+        return rows[-1][0] if rows else None
+
+    def worth_keeping(self, watermark_s: int) -> bool:
+        """Whether to keep this history once its topic's windows expired (see HISTORY_MIN_POSTS)."""
+        newest = self.newest_s()
+        return (self.posts() >= HISTORY_MIN_POSTS and newest is not None
+                and newest + HISTORY_RETENTION_S > watermark_s)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"topic": self.topic, "windows": self.windows, "top_terms": self.top_terms}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TopicHistory:
+        return cls(topic=d["topic"], windows={r: d["windows"].get(r, []) for r, _ in RESOLUTIONS},
+                   top_terms=d.get("top_terms", {}))

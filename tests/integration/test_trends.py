@@ -187,3 +187,57 @@ def test_fast_and_slow_replays_publish_the_same_windows_as_the_oracle(start_work
     assert fast == slow
     brand_minutes = [r for (k, res, _), r in fast.items() if k == "brand:acme" and res == "minute"]
     assert sum(r["posts"] for r in brand_minutes) > 100  # the brand aggregate is really there
+
+
+def get(worker, path: str) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{worker.web_url}{path}", timeout=10) as resp:
+            return resp.status, orjson.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, orjson.loads(exc.read())
+
+
+def test_queries_answer_from_the_published_windows(start_worker, scenario):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    worker = start_worker(**worker_env())
+    check(worker, scenario)
+    want = scenario[3]
+
+    status, body = get(worker, "/topics/%23alpha/trend?resolution=minute")
+    assert status == 200, body
+    oracle_minutes = sorted((k[2], (r or {"posts": 0})["posts"]) for k, r in want.items()
+                            if k[0] == "#alpha" and k[1] == "minute")
+    got = [(int(datetime.fromisoformat(w["window_start"]).timestamp()), w["posts"]) for w in body["windows"]]
+    assert got == oracle_minutes
+
+    first = oracle_minutes[3][0]
+    status, body = get(worker, f"/topics/%23alpha/trend?resolution=minute&from={datetime.fromtimestamp(first, UTC).isoformat().replace('+00:00', 'Z')}")
+    assert [w["posts"] for w in body["windows"]] == [p for _, p in oracle_minutes[3:]]
+
+    (hour_key,) = [k for k in want if k[0] == "#alpha" and k[1] == "hour"]
+    status, body = get(worker, "/topics/%23alpha/terms?resolution=hour")
+    assert status == 200
+    assert body["terms"] == {label: [{"term": t["term"], "count": t["count"]} for t in want[hour_key]["top_terms"][label]]
+                             for label in ("positive", "neutral", "negative")}
+
+    status, body = get(worker, "/topics/brand:acme/summary")
+    (brand_hour,) = [r for k, r in want.items() if k[0] == "brand:acme" and k[1] == "hour"]
+    assert status == 200 and body["last_24_hours"]["posts"] == brand_hour["posts"]
+
+    status, body = get(worker, "/brands")
+    assert body["brands"][0]["brand"] == "acme" and "#acme" in body["brands"][0]["topics"]
+    status, body = get(worker, "/trending?limit=5")
+    assert status == 200 and body["scope"]["partitions"] == [0, 1, 2, 3]
+    assert get(worker, "/topics/%23never-seen/trend")[0] == 404
+    assert get(worker, "/topics/%23alpha/trend?resolution=day")[0] == 400
+    assert get(worker, "/topics/%23alpha/trend?from=yesterday")[0] == 400
+
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(worker.metrics_text()) for s in f.samples}
+    assert samples[("brandpulse_brand_posts_windowed_total", (("brand", "acme"),))] == brand_hour["posts"]
+    assert samples[("brandpulse_trend_windows_emitted_total", (("resolution", "minute"),))] > 0
+    assert samples[("brandpulse_posts_late_total", ())] == len(LATE_IDS)

@@ -215,3 +215,42 @@ def test_a_record_re_read_after_a_crash_is_recognised_and_not_counted_twice():
     restored.add(obs(4), 3)
     (minute, _) = restored.close(FAR, lateness_s=0, idle_s=0)
     assert minute.posts == 4
+
+
+def test_a_history_keeps_recent_windows_their_trend_and_the_latest_word_cloud():
+    from streams.windows import HISTORY_LIMITS, TopicHistory
+
+    tw, history = TopicWindows("#x"), TopicHistory("#x")
+    for minute in range(200):
+        for i in range(minute % 3):
+            tw.add(obs(minute * 60 + i, f"u{i}", -0.6 if minute % 2 else 0.6, ("delay",) if minute % 2 else ("crew",)))
+    for w in tw.close(FAR, lateness_s=0, idle_s=86_400):
+        history.add(w)
+        history.add(w)  # published twice after a restart: kept once
+    minutes = history.trend("minute")
+    assert len(minutes) == HISTORY_LIMITS["minute"]
+    assert minutes[-1]["window_start"] == "2024-06-01T15:19:00Z" and minutes[-1]["posts"] == 199 % 3
+    assert [m["posts"] for m in history.trend("minute", from_s=T0 + 197 * 60)] == [2, 0, 1]
+    # Minute 199 (odd: one negative post about "delay") is the latest with posts.
+    assert history.top_terms["minute"] == {"positive": [], "neutral": [], "negative": [["delay", 1]]}
+    latest, baseline, ratio = history.growth(baseline_windows=3)
+    assert (latest, baseline) == (1, 1.0) and ratio == 1.0
+    restored = TopicHistory.from_json(orjson.loads(dumps(history.to_json())))
+    assert restored.trend("hour") == history.trend("hour")
+
+
+def test_an_expired_topic_keeps_its_history_only_with_enough_posts_and_not_forever():
+    from streams.windows import HISTORY_MIN_POSTS, HISTORY_RETENTION_S, TopicHistory
+
+    def history_with(posts: int) -> TopicHistory:
+        tw, h = TopicWindows("#x"), TopicHistory("#x")
+        for i in range(posts):
+            tw.add(obs(i))
+        for w in tw.close(FAR, lateness_s=0, idle_s=0):
+            h.add(w)
+        return h
+
+    newest = T0  # the hour window starts at T0
+    assert not history_with(HISTORY_MIN_POSTS - 1).worth_keeping(newest + 10)
+    assert history_with(HISTORY_MIN_POSTS).worth_keeping(newest + HISTORY_RETENTION_S - 1)
+    assert not history_with(HISTORY_MIN_POSTS).worth_keeping(newest + HISTORY_RETENTION_S)
