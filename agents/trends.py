@@ -253,6 +253,7 @@ class Trends:
             self._rebuild()
         now = monotonic()
         stats_topic = self.app.bp.topics.stats
+        closing: list[tuple[bytes, TopicWindows, list[WindowStats], int]] = []
         for p, heap in self.due.items():
             watermark = self.watermarks.watermark(p, now)
             if watermark is None:
@@ -266,28 +267,33 @@ class Trends:
                 tw = self.table.get(key)
                 if tw is None:
                     continue
-                watched = tw.topic in self.watched
-                closed = tw.close(watermark, lateness_s=self.lateness, idle_s=self.idle, continuous=watched)
-                # Published before the state that says so is written: a crash repeats a window, never loses one.
-                futures = [await send(stats_topic, key=key, value=dumps(stats)) for stats in closed]
-                error = await delivered(futures)
-                if error is not None:
-                    fatal("Kafka refused a hashtag-stats record of %s: %r", tw.topic, error)
-                for stats in closed:
-                    self._count(stats)
-                if closed:
-                    self._remember(key, tw.topic, closed)
-                if not watched and tw.expired(watermark, self.idle):
-                    del self.table[key]
-                    kept = self.history.get(key)
-                    if kept is not None and not kept.worth_keeping(watermark):
-                        del self.history[key]
-                    self.latest_minutes.pop(tw.topic, None)
-                    self.metrics.trend_keys_expired.inc()
-                    continue
-                if closed:
-                    self.table[key] = tw
-                self._schedule(key, tw)
+                closed = tw.close(watermark, lateness_s=self.lateness, idle_s=self.idle,
+                                  continuous=tw.topic in self.watched)
+                closing.append((key, tw, closed, watermark))
+        # Every window is published before any state records it as closed: a crash repeats a window,
+        # never loses one. One wait for all deliveries, not one per topic (each would sit out the
+        # producer's linger).
+        futures = [await send(stats_topic, key=key, value=dumps(stats))
+                   for key, _, closed, _ in closing for stats in closed]
+        error = await delivered(futures)
+        if error is not None:
+            fatal("Kafka refused a hashtag-stats record: %r", error)
+        for key, tw, closed, watermark in closing:
+            for stats in closed:
+                self._count(stats)
+            if closed:
+                self._remember(key, tw.topic, closed)
+            if tw.topic not in self.watched and tw.expired(watermark, self.idle):
+                del self.table[key]
+                kept = self.history.get(key)
+                if kept is not None and not kept.worth_keeping(watermark):
+                    del self.history[key]
+                self.latest_minutes.pop(tw.topic, None)
+                self.metrics.trend_keys_expired.inc()
+                continue
+            if closed:
+                self.table[key] = tw
+            self._schedule(key, tw)
         self.metrics.trend_keys.set(len(self.table))
         self.metrics.trend_histories.set(len(self.history))
         if now - self.history_swept >= HISTORY_SWEEP_SECONDS:

@@ -1,0 +1,138 @@
+"""Benchmark: worker memory as topics come and go: a day of posts with N distinct hashtags.
+
+    .venv/bin/python bench/cardinality.py [--hashtags 1000000] [--posts-per-hashtag-set 1]
+
+Generates one day of event time (evenly spread) in which every post carries 3 hashtags never seen
+before plus one of 10 common ones, replays it through the real worker on the embedded broker, and
+prints, once a second, the worker's RSS and its window-state and history key counts (the
+``brandpulse_trend_keys`` / ``brandpulse_trend_histories`` gauges). At the end: peak RSS, peak keys,
+and keys left once event time has moved on. State is bounded when the peak key count follows the
+hashtags per idle horizon (``BRANDPULSE_TOPIC_IDLE_SECONDS``, 1 h) rather than the day's total.
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.broker import EmbeddedBroker, ensure_topics, free_port, stop_process  # noqa: E402
+from agents.settings import load_settings  # noqa: E402
+
+COMMON = [f"#common{i}" for i in range(10)]
+
+
+def generate(hashtags: int) -> list[bytes]:
+    posts = hashtags // 3
+    start = datetime(2024, 6, 1, tzinfo=UTC)
+    step = 86_400 / max(posts, 1)
+    out = []
+    for i in range(posts):
+        tags = " ".join(f"#t{i}x{j}" for j in range(3))
+        out.append(orjson.dumps({
+            "id": f"c{i}", "text": f"new thing {tags} {COMMON[i % 10]} great day",
+            "created_at": (start + timedelta(seconds=i * step)).isoformat().replace("+00:00", "Z"),
+            "author": {"id": f"u{i % 100_000}", "handle": f"u{i % 100_000}"},
+        }))
+    # One post a day later: event time moves on, so quiet topics expire.
+    out.append(orjson.dumps({"id": "end", "text": "the end #end", "created_at": "2024-06-03T00:00:00Z",
+                             "author": {"id": "e", "handle": "e"}}))
+    return out
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def gauges(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as r:
+        body = r.read().decode()
+    out: dict[str, float] = {}
+    for line in body.splitlines():
+        for name in ("brandpulse_trend_keys ", "brandpulse_trend_histories ", "brandpulse_posts_total{"):
+            if line.startswith(name):
+                out[name.strip(" {")] = out.get(name.strip(" {"), 0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
+async def produce(bootstrap: list[str], topic: str, messages: list[bytes]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    try:
+        for i in range(0, len(messages), 10_000):
+            futures = [await producer.send(topic, m) for m in messages[i : i + 10_000]]
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hashtags", type=int, default=1_000_000)
+    parser.add_argument("--idle-grace", default="3")
+    args = parser.parse_args()
+    messages = generate(args.hashtags)
+    print(f"{len(messages):,} posts over one day of event time, {args.hashtags:,} distinct hashtags "
+          f"+ 10 common ones; {os.cpu_count()} cores", flush=True)
+    with EmbeddedBroker() as broker:
+        values = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"card-{uuid.uuid4().hex[:6]}",
+                  "BRANDPULSE_WEB_PORT": str(free_port()), "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
+                  "BRANDPULSE_LOG_LEVEL": "warn", "BRANDPULSE_IDLE_GRACE_SECONDS": args.idle_grace,
+                  "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-card-{uuid.uuid4().hex[:6]}"}
+        settings = load_settings(values)
+        asyncio.run(ensure_topics(settings))
+        asyncio.run(produce(settings.bootstrap_servers, settings.posts_topic, messages))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | values
+        proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started = time.monotonic()
+        peak_rss = peak_keys = peak_hist = 0
+        done = 0.0
+        last: dict[str, float] = {}
+        try:
+            while time.monotonic() - started < 7200:
+                time.sleep(5)
+                if proc.poll() is not None:
+                    raise SystemExit(f"the worker exited with {proc.returncode}")
+                try:
+                    last = gauges(settings.web_url)
+                except OSError:
+                    continue
+                rss = rss_bytes(proc.pid)
+                peak_rss = max(peak_rss, rss)
+                peak_keys = max(peak_keys, int(last.get("brandpulse_trend_keys", 0)))
+                peak_hist = max(peak_hist, int(last.get("brandpulse_trend_histories", 0)))
+                done = last.get("brandpulse_posts_total", 0)
+                print(f"{time.monotonic() - started:6.0f} s  posts {int(done):>9,}  RSS {rss / 2**20:7.1f} MiB  "
+                      f"window keys {int(last.get('brandpulse_trend_keys', 0)):>9,}  "
+                      f"histories {int(last.get('brandpulse_trend_histories', 0)):>9,}", flush=True)
+                if done >= len(messages) and last.get("brandpulse_trend_keys", 0) < peak_keys / 10:
+                    break
+        finally:
+            stop_process(proc, timeout=30, name="worker")
+    elapsed = time.monotonic() - started
+    print(f"\n{int(done):,} posts in {elapsed:,.0f} s; peak RSS {peak_rss / 2**20:,.1f} MiB; "
+          f"peak window keys {peak_keys:,}; peak histories {peak_hist:,}; "
+          f"window keys at the end {int(last.get('brandpulse_trend_keys', 0)):,}")
+
+
+if __name__ == "__main__":
+    main()
