@@ -239,7 +239,11 @@ def _summary(settings: Settings, replayed: int) -> None:
 def _where_next(settings: Settings, embedded: bool, log_dir: Path) -> None:
     out.print("\n[bold]Where to look next[/]")
     out.print(f"  metrics     {settings.web_url}/metrics   (readiness: {settings.web_url}/readyz)")
-    out.print(f"  topics      {', '.join([settings.posts_topic, settings.enriched_topic, settings.dlq_topic, settings.mentions_topic])}")  # noqa: E501
+    from agents.broker import topic_names
+
+    out.print(f"  topics      {', '.join(topic_names(settings))}")
+    out.print(f"  queries     {settings.web_url}/trending   {settings.web_url}/topics/%23TAG/trend   "
+              f"{settings.web_url}/brands")
     out.print(f"  broker      {settings.broker_url}" + ("  (embedded, memory only)" if embedded else ""))
     out.print(f"  more posts  BRANDPULSE_BROKER_URL={settings.broker_url} brandpulse replay FILE.jsonl")
     out.print(f"  logs        {log_dir}/")

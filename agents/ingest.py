@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 import faust
 
 from agents.delivery import delivered, fatal, send
-from schemas.codec import MENTION_CONTROL, MENTION_PRODUCER, MENTION_WATERMARK, dead_letter_headers, dumps
+from schemas.codec import (
+    MENTION_CONTROL,
+    MENTION_COVERS,
+    MENTION_PRODUCER,
+    MENTION_WATERMARK,
+    dead_letter_headers,
+    dumps,
+)
 from schemas.decode import PostRejected, decode_post
 from schemas.records import DeadLetter, EnrichedPost, RejectReason
 from streams.enrich import enrich, mentions_of
@@ -71,6 +78,10 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     lateness = settings.allowed_lateness_seconds
     broadcast = {"watermark": None, "at": 0.0}
 
+    def stamp(watermark: int) -> list[tuple[str, bytes]]:
+        covers = ",".join(map(str, sorted(progress.covers()))).encode()
+        return [(MENTION_WATERMARK, str(watermark).encode()), (MENTION_COVERS, covers)]
+
     async def dead_letter(out: Outcome, reason: RejectReason, detail: str) -> None:
         key, value, headers = dead_letter_record(out.event, reason, detail, max_bytes)
         out.futures = [await send(topics.dlq, key=key, value=value, headers=headers)]
@@ -99,7 +110,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         else:
             progress.observe(partition, event_s, now)
             watermark = progress.watermark(now)
-            headers = [producer] if watermark is None else [producer, (MENTION_WATERMARK, str(watermark).encode())]
+            headers = [producer] if watermark is None else [producer, *stamp(watermark)]
             for m in mentions_of(enriched):
                 out.futures.append(
                     await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))
@@ -175,7 +186,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         watermark = progress.watermark(now)
         if watermark is None or watermark == broadcast["watermark"] or now - broadcast["at"] < 1.0:
             return
-        headers = [producer, (MENTION_WATERMARK, str(watermark).encode()), (MENTION_CONTROL, b"watermark")]
+        headers = [producer, *stamp(watermark), (MENTION_CONTROL, b"watermark")]
         for partition in range(settings.topic_partitions):
             await topics.mentions.send(key=None, value=b"", partition=partition, headers=headers)
         broadcast.update(watermark=watermark, at=now)

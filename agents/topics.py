@@ -57,6 +57,3 @@ class Topics:
             stats=raw(settings.stats_topic),
             late=raw(settings.late_topic),
         )
-
-    def names(self) -> list[str]:
-        return [t.get_topic_name() for t in (self.posts, self.enriched, self.dlq, self.mentions, self.stats, self.late)]

@@ -30,7 +30,7 @@ from faust.serializers import codecs
 
 from agents.delivery import delivered, fatal, send
 from agents.ingest import dead_letter_record
-from schemas.codec import MENTION_CONTROL, MENTION_PRODUCER, MENTION_WATERMARK, dumps, loads
+from schemas.codec import MENTION_CONTROL, MENTION_COVERS, MENTION_PRODUCER, MENTION_WATERMARK, dumps, loads
 from schemas.records import RejectReason, WindowStats
 from streams.windows import Observation, TopicHistory, TopicWindows, compound_e4
 
@@ -125,6 +125,8 @@ class Trends:
         self.watermarks = PartitionWatermarks(
             idle_grace_s=settings.idle_grace_seconds,
             producer_expiry_s=max(60.0, settings.session_timeout_seconds * 3),
+            # The posts topic has the same partition count as every brandpulse topic.
+            sources=frozenset(range(settings.topic_partitions)),
         )
         wl = settings.watchlists
         #: Keys that publish zero windows while quiet and never expire: brands and their topics.
@@ -177,7 +179,7 @@ class Trends:
         self.needs_rebuild = False
 
     def _schedule(self, key: bytes, tw: TopicWindows) -> None:
-        at = tw.next_close_s(self.lateness, continuous=tw.topic in self.watched)
+        at = tw.next_close_s(self.lateness, continuous=tw.topic in self.watched, idle_s=self.idle)
         heap = self.due.get(self.partition_of(key))
         if at is not None and heap is not None:
             heapq.heappush(heap, (at, key))
@@ -202,8 +204,10 @@ class Trends:
             headers = _headers(msg)
             producer = headers.get(MENTION_PRODUCER)
             stamp = headers.get(MENTION_WATERMARK)
-            if producer is not None and stamp is not None:
-                self.watermarks.observe(msg.partition, producer.decode(), int(stamp), now)
+            covers = headers.get(MENTION_COVERS)
+            if producer is not None and stamp is not None and covers is not None:
+                self.watermarks.observe(msg.partition, producer.decode(), int(stamp),
+                                        frozenset(int(p) for p in covers.split(b",") if p), now)
             if MENTION_CONTROL in headers or msg.key is None:
                 continue  # a watermark announcement, nothing to fold
             key: bytes = msg.key

@@ -35,6 +35,8 @@ DLQ_TRUNCATED = "brandpulse.truncated"
 #: id (see ``streams.watermarks``).
 MENTION_WATERMARK = "brandpulse.watermark_s"
 MENTION_PRODUCER = "brandpulse.producer"
+#: The source (posts) partitions the watermark accounts for, comma-separated.
+MENTION_COVERS = "brandpulse.covers"
 #: On a record with a null key and value that only carries the watermark (one per partition a second).
 MENTION_CONTROL = "brandpulse.control"
 

@@ -11,9 +11,11 @@ therefore starts at the source:
   advances with the wall clock from the newest event seen, so a quiet stream still closes its windows.
   Ingest stamps every mention it sends with this value and its producer id.
 * :class:`PartitionWatermarks` (trends side): per ``mentions`` partition and producer, the newest
-  stamp seen. A partition's watermark is the minimum over live producers, each advanced by the wall
-  clock once idle for ``idle_grace_s``. A producer silent for ``producer_expiry_s`` is forgotten, for
-  example a worker that left in a rebalance.
+  stamp seen and the source partitions that producer covers. A partition's watermark is the minimum
+  over live producers, each advanced by the wall clock once idle for ``idle_grace_s``, and it exists
+  only once the producers together cover every source partition (with two workers, one that has not
+  been heard from yet may still deliver older posts). A producer silent for ``producer_expiry_s`` is
+  forgotten, for example a worker that left in a rebalance.
 
 A post is then late only when it is older than its own input partition's progress minus the allowed
 lateness: a property of the input's order, not of how fast or in which interleaving it was read.
@@ -41,6 +43,10 @@ class SourceProgress:
         """Partitions this worker no longer reads (after a rebalance)."""
         for p in partitions:
             self.partitions.pop(p, None)
+
+    def covers(self) -> frozenset[int]:
+        """The source partitions this watermark accounts for."""
+        return frozenset(self.partitions)
 
     def observe(self, partition: int, event_s: int, now: float) -> None:
         newest, _ = self.partitions.get(partition, (None, now))
@@ -76,26 +82,37 @@ class SourceProgress:
 class PartitionWatermarks:
     idle_grace_s: float
     producer_expiry_s: float
-    #: partition -> producer -> (newest watermark stamp, wall time it was seen)
-    stamps: dict[int, dict[str, tuple[int, float]]] = field(default_factory=dict)
+    #: The source partitions every watermark must account for (all partitions of the input topic).
+    sources: frozenset[int] = frozenset()
+    #: partition -> producer -> (newest watermark stamp, source partitions it covers, wall time seen)
+    stamps: dict[int, dict[str, tuple[int, frozenset[int], float]]] = field(default_factory=dict)
 
-    def observe(self, partition: int, producer: str, watermark_s: int, now: float) -> None:
+    def observe(self, partition: int, producer: str, watermark_s: int, covers: frozenset[int], now: float) -> None:
         producers = self.stamps.setdefault(partition, {})
-        newest, _ = producers.get(producer, (watermark_s, now))
-        producers[producer] = (max(newest, watermark_s), now)
+        newest, _, _ = producers.get(producer, (watermark_s, covers, now))
+        producers[producer] = (max(newest, watermark_s), covers, now)
 
     def forget(self, partitions: set[int]) -> None:
         for p in partitions:
             self.stamps.pop(p, None)
 
     def watermark(self, partition: int, now: float) -> int | None:
+        """The minimum over live producers, once together they cover every source partition.
+
+        Until every source partition is accounted for, nothing may close: a producer not heard from
+        yet may still deliver older posts. A producer silent for ``producer_expiry_s`` is forgotten
+        (a worker gone in a rebalance; its partitions' new owner covers them).
+        """
         producers = self.stamps.get(partition)
         if not producers:
             return None
-        for name in [n for n, (_, seen) in producers.items() if now - seen > self.producer_expiry_s]:
+        for name in [n for n, (_, _, seen) in producers.items() if now - seen > self.producer_expiry_s]:
             if len(producers) > 1:  # the last one keeps advancing with the wall clock instead
                 del producers[name]
-        return min(wm + int(max(0.0, now - seen - self.idle_grace_s)) for wm, seen in producers.values())
+        covered = frozenset().union(*(covers for _, covers, _ in producers.values()))
+        if not covered >= self.sources:
+            return None
+        return min(wm + int(max(0.0, now - seen - self.idle_grace_s)) for wm, _, seen in producers.values())
 
     def partitions(self) -> list[int]:
         return list(self.stamps)

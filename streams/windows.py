@@ -169,13 +169,16 @@ class TopicWindows:
             self.last_event_s = obs.event_s
         return True
 
-    def next_close_s(self, lateness_s: int, *, continuous: bool = False) -> int | None:
-        """The watermark at which :meth:`close` will next have something to emit."""
+    def next_close_s(self, lateness_s: int, *, continuous: bool = False, idle_s: int | None = None) -> int | None:
+        """The watermark at which this key next needs a visit: a window to close, or (given ``idle_s``,
+        for a key that is not ``continuous``) the moment it expires."""
         ends = [start + _SIZES[res] + lateness_s for res, start in self.open]
         if continuous:
             ends += [
                 done + _SIZES[res] + lateness_s for res, done in self.closed_through.items() if done is not None
             ]
+        elif idle_s is not None and not self.open and self.last_event_s is not None:
+            ends.append(self.last_event_s + idle_s)
         return min(ends) if ends else None
 
     def close(

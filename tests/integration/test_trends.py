@@ -53,11 +53,19 @@ def make_posts() -> list[dict]:
     return posts
 
 
-SENTINEL = {"id": "sentinel", "text": "later #zzsentinel", "created_at": "2024-06-01T15:00:00Z",
-            "author": {"id": "s", "handle": "s"}}
+def sentinels() -> list[dict]:
+    """One post 2.5 h after the data on every input partition: event time moves on everywhere."""
+    out, i = {}, 0
+    while len(out) < PARTITIONS:
+        key = f"sentinel{i}"
+        out.setdefault(partition_of(key.encode()), {"id": key, "text": "later #zzsentinel",
+                                                   "created_at": "2024-06-01T15:00:00Z",
+                                                   "author": {"id": "s", "handle": "s"}})
+        i += 1
+    return list(out.values())
 
 
-def partition_of(key: bytes) -> int:
+def partition_of(key: bytes) -> int:  # the replay producer's partitioner, keyed by post id
     return (murmur2(key) & 0x7FFFFFFF) % PARTITIONS
 
 
@@ -162,13 +170,15 @@ def worker_env() -> dict[str, str]:
 def check(worker, scenario, *replay_args: str) -> dict[tuple, dict]:
     _posts, path, late, want = scenario
     run_replay(worker, path, *replay_args)
-    asyncio.run(produce(worker.settings.bootstrap_servers, worker.settings.posts_topic, [SENTINEL]))
+    asyncio.run(produce(worker.settings.bootstrap_servers, worker.settings.posts_topic, sentinels()))
     got, late_records = published(worker, set(want))
     expected = {k: (r if r is not None else zero(*k)) for k, r in want.items()}
     in_range = {k: v for k, v in got.items() if k in expected}
     missing = sorted(set(expected) - set(got))[:5]
     assert not missing, f"windows never published, e.g. {missing}"
-    assert in_range == expected
+    diffs = {k: {f: (in_range[k][f], expected[k][f]) for f in expected[k] if in_range[k][f] != expected[k][f]}
+             for k in expected if in_range[k] != expected[k]}
+    assert not diffs, f"{len(diffs)} windows differ from the oracle, e.g. {list(diffs.items())[:3]}"
     # Nothing published that the oracle does not have, before the data's end (sentinel and trailing zeros aside).
     data_end = max(k[2] for k in want)
     extra = [k for k in got if k not in expected and k[0] != "#zzsentinel" and k[2] <= data_end
@@ -236,8 +246,49 @@ def test_queries_answer_from_the_published_windows(start_worker, scenario):
     assert get(worker, "/topics/%23alpha/trend?resolution=day")[0] == 400
     assert get(worker, "/topics/%23alpha/trend?from=yesterday")[0] == 400
 
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for f in text_string_to_metric_families(worker.metrics_text()) for s in f.samples}
+    def metric_samples() -> dict:
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for f in text_string_to_metric_families(worker.metrics_text()) for s in f.samples}
+
+    # Event time moved 2.5 h past the data: every topic has expired but the watched ones (and the
+    # sentinel's own), so state does not grow with the topics ever seen.
+    deadline = time.monotonic() + 30
+    while metric_samples()[("brandpulse_trend_keys", ())] != 5 and time.monotonic() < deadline:
+        time.sleep(1)
+    samples = metric_samples()
+    assert samples[("brandpulse_trend_keys", ())] == 5  # brand:acme, #acme, @acmesupport, acme corp, #zzsentinel
+    assert samples[("brandpulse_trend_keys_expired_total", ())] >= 3
     assert samples[("brandpulse_brand_posts_windowed_total", (("brand", "acme"),))] == brand_hour["posts"]
     assert samples[("brandpulse_trend_windows_emitted_total", (("resolution", "minute"),))] > 0
     assert samples[("brandpulse_posts_late_total", ())] == len(LATE_IDS)
+
+
+def test_a_topic_that_goes_quiet_still_closes_its_window_on_the_wall_clock(start_worker):
+    worker = start_worker(BRANDPULSE_IDLE_GRACE_SECONDS="1", BRANDPULSE_ALLOWED_LATENESS_SECONDS="0")
+    post = {"id": "q1", "text": "only post #quiet", "created_at": "2024-06-01T12:00:57Z",
+            "author": {"id": "a", "handle": "a"}}
+    started = time.monotonic()
+    asyncio.run(produce(worker.settings.bootstrap_servers, worker.settings.posts_topic, [post]))
+    got, _ = published(worker, {("#quiet", "minute", int(datetime(2024, 6, 1, 12, 0, tzinfo=UTC).timestamp()))},
+                       timeout=60)
+    (minute,) = [r for (k, res, _), r in got.items() if k == "#quiet" and res == "minute"]
+    assert minute["posts"] == 1
+    # No later post ever came: event time followed the wall clock once the source was idle.
+    assert time.monotonic() - started < 60
+
+
+def test_a_topic_query_gives_the_same_answer_on_every_worker(start_worker, scenario):
+    first = start_worker(**worker_env())
+    second = start_worker(**worker_env())  # same deployment: they share the partitions
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        owned = [get(w, "/trending")[1]["scope"]["partitions"] for w in (first, second)]
+        if sorted(owned[0] + owned[1]) == [0, 1, 2, 3] and owned[0] and owned[1]:
+            break
+        time.sleep(1)
+    assert sorted(owned[0] + owned[1]) == [0, 1, 2, 3] and owned[0] and owned[1], owned
+    check(first, scenario)
+    for topic in ("%23alpha", "%23beta", "%23gamma", "brand:acme", "acme%20corp"):
+        answers = [get(w, f"/topics/{topic}/trend?resolution=minute") for w in (first, second)]
+        assert answers[0][0] == 200, (topic, answers[0])
+        assert answers[0] == answers[1], topic

@@ -42,23 +42,34 @@ def test_forgotten_partitions_no_longer_count():
     assert sp.watermark(now=1) == 900
 
 
+ALL = frozenset({0, 1})
+
+
 def test_a_partition_watermark_is_the_minimum_over_live_producers():
-    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60)
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=ALL)
     assert pw.watermark(0, now=0) is None
-    pw.observe(0, "a", 500, now=0)
-    pw.observe(0, "b", 300, now=1)
+    pw.observe(0, "a", 500, frozenset({0}), now=0)
+    pw.observe(0, "b", 300, frozenset({1}), now=1)
     assert pw.watermark(0, now=2) == 300
-    pw.observe(0, "b", 200, now=3)  # stamps never go back
+    pw.observe(0, "b", 200, frozenset({1}), now=3)  # stamps never go back
     assert pw.watermark(0, now=3) == 300
     assert pw.watermark(1, now=3) is None
 
 
+def test_nothing_closes_until_the_producers_cover_every_source_partition():
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=ALL)
+    pw.observe(0, "a", 900, frozenset({0}), now=0)
+    assert pw.watermark(0, now=1) is None  # source partition 1's worker not heard from yet
+    pw.observe(0, "b", 100, frozenset({1}), now=2)
+    assert pw.watermark(0, now=2) == 100
+
+
 def test_a_quiet_producer_advances_with_the_wall_clock_and_a_gone_one_is_forgotten():
-    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60)
-    pw.observe(0, "a", 1_000, now=0)
-    pw.observe(0, "b", 5_000, now=0)
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=ALL)
+    pw.observe(0, "a", 1_000, ALL, now=0)
+    pw.observe(0, "b", 5_000, ALL, now=0)
     assert pw.watermark(0, now=20) == 1_010
-    pw.observe(0, "b", 5_100, now=70)
+    pw.observe(0, "b", 5_100, ALL, now=70)
     assert pw.watermark(0, now=70) == 5_100  # "a" silent for over a minute: forgotten
     assert pw.watermark(0, now=100) == 5_120  # the last one keeps advancing instead
 

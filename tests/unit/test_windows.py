@@ -254,3 +254,13 @@ def test_an_expired_topic_keeps_its_history_only_with_enough_posts_and_not_forev
     assert not history_with(HISTORY_MIN_POSTS - 1).worth_keeping(newest + 10)
     assert history_with(HISTORY_MIN_POSTS).worth_keeping(newest + HISTORY_RETENTION_S - 1)
     assert not history_with(HISTORY_MIN_POSTS).worth_keeping(newest + HISTORY_RETENTION_S)
+
+
+def test_a_key_whose_windows_are_all_closed_is_due_again_when_it_expires():
+    tw = TopicWindows("#x")
+    tw.add(obs(10))
+    assert tw.next_close_s(0, idle_s=3600) == T0 + 60  # its minute first
+    tw.close(T0 + 3600, lateness_s=0, idle_s=3600)
+    assert tw.next_close_s(0) is None  # nothing left to close...
+    assert tw.next_close_s(0, idle_s=3600) == T0 + 10 + 3600  # ...but a visit due when it expires
+    assert tw.expired(T0 + 10 + 3600, idle_s=3600)
