@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
         stream_publish_on_commit=False,  # sends go out at once; agents await their delivery per batch
         consumer_max_fetch_size=max(settings.max_message_bytes + 64_000, 1_048_576),
         web_enabled=True,
+        web_tables_enabled=False,  # Faust's own /table/ pages: unauthenticated, and they cannot show our values
         web_bind=settings.web_host,
         web_port=settings.web_port,
         web_host=settings.web_host,
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: object, revoked: set, **kwargs: object) -> None:
         app.bp.progress.forget({tp.partition for tp in revoked if tp.topic == settings.posts_topic})
-        app.bp.trends.on_revoked({tp.partition for tp in revoked if tp.topic == settings.mentions_topic})
+        async with app.bp.trends.lock:  # not while a batch or the timer is half-way through a partition
+            app.bp.trends.on_revoked({tp.partition for tp in revoked if tp.topic == settings.mentions_topic})
 
     return app

@@ -188,12 +188,22 @@ class Trends:
 
     async def fold_batch(self, events: list[faust.types.EventT]) -> None:
         async with self.lock:
-            await self._fold_batch(events)
-            await self._close_due()
+            try:
+                await self._fold_batch(events)
+                await self._close_due()
+            except Exception as exc:
+                # State was changed in place before it was written: Faust would acknowledge the batch
+                # as the generator closes, so stop before it commits and let the restart re-read it.
+                log.exception("the trend stage failed part-way through a batch")
+                fatal("the trend stage failed part-way through a batch: %r", exc)
 
     async def close_due(self) -> None:
         async with self.lock:
-            await self._close_due()
+            try:
+                await self._close_due()
+            except Exception as exc:  # windows may be closed in memory but not published: restart
+                log.exception("closing windows failed")
+                fatal("closing windows failed: %r", exc)
 
     async def _fold_batch(self, events: list[faust.types.EventT]) -> None:
         touched: dict[bytes, TopicWindows] = {}
@@ -240,6 +250,8 @@ class Trends:
                 self.metrics.rejected_total.inc()
                 self.metrics.by_reason[reason.value].inc()
         for key, tw in touched.items():
+            if self.assigned and self.partition_of(key) not in self.assigned:
+                continue  # revoked while dead letters were delivered
             self.table[key] = tw  # one changelog record per topic per batch
             self._schedule(key, tw)
 
@@ -285,6 +297,8 @@ class Trends:
         for key, tw, closed, watermark in closing:
             for stats in closed:
                 self._count(stats)
+            if self.partition_of(key) not in self.assigned:
+                continue  # revoked while we waited: its new owner's changelog must not get our state
             if closed:
                 self._remember(key, tw.topic, closed)
             if tw.topic not in self.watched and tw.expired(watermark, self.idle):
@@ -359,9 +373,6 @@ def register(app: BrandpulseApp) -> Trends:
     async def close_quiet_windows() -> None:
         """Close the windows of topics that went quiet (event time follows the wall clock when idle)."""
         if trends.assigned and not app.rebalancing:
-            try:
-                await trends.close_due()
-            except Exception:  # an exception in a Faust timer stops the whole worker
-                log.exception("closing quiet windows failed; trying again in a second")
+            await trends.close_due()  # stops the process itself on an unexpected error
 
     return trends

@@ -35,6 +35,8 @@ EXTRA_STOP_WORDS = frozenset(
     {"rt", "amp", "via", "http", "https", "www", "co", "gt", "lt", "im", "dont", "u"}
 )
 MIN_TERM_CHARS = 3
+#: Longer "words" (URLs without a scheme, base64, spam) are not terms: it also bounds window state.
+MAX_TERM_CHARS = 40
 DEFAULT_MAX_TERMS = 32
 
 
@@ -102,7 +104,7 @@ def _terms(clean: str, max_terms: int) -> tuple[str, ...]:
             word = raw.lower().strip("'")
         else:
             word = unicodedata.normalize("NFKC", raw).casefold().replace("\u2019", "'").strip("'")
-        if len(word) < MIN_TERM_CHARS or word in stop or word.replace("'", "") in stop:
+        if not MIN_TERM_CHARS <= len(word) <= MAX_TERM_CHARS or word in stop or word.replace("'", "") in stop:
             continue
         out[word] = None
     return tuple(out)

@@ -12,7 +12,7 @@ therefore starts at the source:
   Ingest stamps every mention it sends with this value and its producer id.
 * :class:`PartitionWatermarks` (trends side): per ``mentions`` partition and producer, the newest
   stamp seen and the source partitions that producer covers. A partition's watermark is the minimum
-  over live producers, each advanced by the wall clock once idle for ``idle_grace_s``, and it exists
+  over live producers (a producer announces its own idle progress; a silent one holds it), and it exists
   only once the producers together cover every source partition (with two workers, one that has not
   been heard from yet may still deliver older posts). A producer silent for ``producer_expiry_s`` is
   forgotten, for example a worker that left in a rebalance.
@@ -107,12 +107,14 @@ class PartitionWatermarks:
         if not producers:
             return None
         for name in [n for n, (_, _, seen) in producers.items() if now - seen > self.producer_expiry_s]:
-            if len(producers) > 1:  # the last one keeps advancing with the wall clock instead
+            if len(producers) > 1:  # the last one is kept: its stamp holds until a new producer covers
                 del producers[name]
         covered = frozenset().union(*(covers for _, covers, _ in producers.values()))
         if not covered >= self.sources:
             return None
-        return min(wm + int(max(0.0, now - seen - self.idle_grace_s)) for wm, _, seen in producers.values())
+        # No extrapolation here: a live producer announces its own idle progress every second, and a
+        # silent one (crashed, or stuck in a rebalance) must hold the watermark, not advance it.
+        return min(wm for wm, _, _ in producers.values())
 
     def partitions(self) -> list[int]:
         return list(self.stamps)

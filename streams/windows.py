@@ -148,17 +148,17 @@ class TopicWindows:
         return offset <= self.applied_offset
 
     def add(self, obs: Observation, offset: int | None = None) -> bool:
-        """Fold one observation in; False (and no change) if its minute window was already emitted.
+        """Fold one observation in; False (and no change) if any of its windows was already emitted.
 
         ``offset`` is the input record's offset (see ``applied_offset``); the caller skips records
         for which :meth:`already_applied` holds.
         """
         if offset is not None and offset > self.applied_offset:
             self.applied_offset = offset
-        minute_start = obs.event_s - obs.event_s % 60
-        done = self.closed_through["minute"]
-        if done is not None and minute_start < done:
-            return False
+        for resolution, size in RESOLUTIONS:
+            done = self.closed_through[resolution]
+            if done is not None and obs.event_s - obs.event_s % size < done:
+                return False  # a window of this post was already published (at any resolution)
         for resolution, size in RESOLUTIONS:
             key = (resolution, obs.event_s - obs.event_s % size)
             acc = self.open.get(key)
@@ -201,6 +201,11 @@ class TopicWindows:
                 out.append(_stats(self.topic, resolution, start, self.open.pop((resolution, start))))
                 done = start + size
             if continuous and done is not None:
+                # Zero windows while quiet, but never more than the idle horizon's worth: after a jump in
+                # event time (an old replay, then live data) the rest is skipped, as gaps are.
+                floor = watermark_s - lateness_s - idle_s
+                if done < floor and not any(res == resolution for res, _ in self.open):
+                    done = floor - floor % size
                 while done + size + lateness_s <= watermark_s and (resolution, done) not in self.open:
                     out.append(_stats(self.topic, resolution, done, None))
                     done += size
@@ -297,10 +302,10 @@ class TopicHistory:
         rows = self.windows["minute"]
         if not rows:
             return None
-        latest = rows[-1][1]
-        before = [r[1] for r in rows[-1 - baseline_windows : -1]]
-        # Minutes the history does not hold (the topic was quiet or new) count as zeros.
-        baseline = sum(before) / baseline_windows
+        latest_start, latest = rows[-1][0], rows[-1][1]
+        since = latest_start - baseline_windows * 60
+        # The minutes of the hour before; those the history does not hold (quiet, or new) count as zeros.
+        baseline = sum(r[1] for r in rows[:-1] if r[0] >= since) / baseline_windows
         return latest, baseline, (latest + 1) / (baseline + 1)
 
     def posts(self) -> int:

@@ -64,14 +64,14 @@ def test_nothing_closes_until_the_producers_cover_every_source_partition():
     assert pw.watermark(0, now=2) == 100
 
 
-def test_a_quiet_producer_advances_with_the_wall_clock_and_a_gone_one_is_forgotten():
+def test_a_silent_producer_holds_the_watermark_until_it_is_forgotten():
     pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=ALL)
     pw.observe(0, "a", 1_000, ALL, now=0)
     pw.observe(0, "b", 5_000, ALL, now=0)
-    assert pw.watermark(0, now=20) == 1_010
+    assert pw.watermark(0, now=20) == 1_000  # "a" is silent: it may be crashed, so it holds
     pw.observe(0, "b", 5_100, ALL, now=70)
     assert pw.watermark(0, now=70) == 5_100  # "a" silent for over a minute: forgotten
-    assert pw.watermark(0, now=100) == 5_120  # the last one keeps advancing instead
+    assert pw.watermark(0, now=100) == 5_100  # no extrapolation: "b" announces its own idle progress
 
 
 def test_a_post_is_late_only_relative_to_its_own_partition():

@@ -264,3 +264,35 @@ def test_a_key_whose_windows_are_all_closed_is_due_again_when_it_expires():
     assert tw.next_close_s(0) is None  # nothing left to close...
     assert tw.next_close_s(0, idle_s=3600) == T0 + 10 + 3600  # ...but a visit due when it expires
     assert tw.expired(T0 + 10 + 3600, idle_s=3600)
+
+
+def test_a_post_for_an_hour_already_published_is_refused_even_if_its_minute_was_not():
+    tw = TopicWindows("#x")
+    tw.add(obs(10 * 60))
+    (_minute, hour) = tw.close(T0 + 3600, lateness_s=0, idle_s=86_400)  # hour 12:00 published with 1 post
+    assert hour.resolution == "hour" and hour.posts == 1
+    assert tw.add(obs(30 * 60)) is False  # its minute is newer than any published, but its hour is not
+    assert tw.close(T0 + 7200, lateness_s=0, idle_s=86_400) == []  # nothing published again
+
+
+def test_zero_windows_of_a_watched_topic_stop_at_the_idle_horizon_after_a_jump_in_event_time():
+    tw = TopicWindows("brand:acme")
+    tw.add(obs(0))
+    out = tw.close(T0 + 30 * 86_400, lateness_s=0, idle_s=3600, continuous=True)
+    minutes = [w for w in out if w.resolution == "minute"]
+    assert minutes[0].posts == 1
+    assert len(minutes) <= 1 + 60 + 1  # the post's minute, then at most an hour of zeros
+    assert minutes[-1].window_end == datetime.fromtimestamp(T0 + 30 * 86_400, UTC)
+
+
+def test_growth_compares_the_latest_minute_with_the_hour_before_it():
+    from streams.windows import TopicHistory
+
+    tw, h = TopicWindows("#x"), TopicHistory("#x")
+    for i in range(60):
+        tw.add(obs(i))  # 60 posts in minute 0, five hours ago
+    tw.add(obs(5 * 3600 + 10))  # then one post
+    for w in tw.close(FAR, lateness_s=0, idle_s=600):
+        h.add(w)
+    latest, baseline, ratio = h.growth()
+    assert (latest, baseline, ratio) == (1, 0.0, 2.0)  # the old burst is not this hour's baseline
