@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from schemas.records import RejectReason, WindowStats
+from streams.enrich import BRAND_PREFIX
 
 DLQ_REASONS: tuple[str, ...] = tuple(r.value for r in RejectReason)
 OUTCOMES = ("enriched", "rejected")
@@ -124,7 +125,7 @@ class Metrics:
 
     def brand_window(self, stats: WindowStats) -> None:
         """A watched brand's minute window closed: its gauges show that window."""
-        brand = stats.topic.removeprefix("brand:")
+        brand = stats.topic.removeprefix(BRAND_PREFIX)
         self.brand_posts.labels(brand=brand).set(stats.posts)
         self.brand_negative_ratio.labels(brand=brand).set(stats.negative / stats.posts if stats.posts else 0.0)
         self.brand_sentiment_mean.labels(brand=brand).set(stats.compound_mean or 0.0)

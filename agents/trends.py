@@ -30,8 +30,17 @@ from faust.serializers import codecs
 
 from agents.delivery import delivered, fatal, send
 from agents.ingest import dead_letter_record
-from schemas.codec import MENTION_CONTROL, MENTION_COVERS, MENTION_PRODUCER, MENTION_WATERMARK, dumps, loads
+from schemas.codec import (
+    MENTION_CONTROL,
+    MENTION_COVERS,
+    MENTION_PRODUCER,
+    MENTION_WATERMARK,
+    dumps,
+    header_map,
+    loads,
+)
 from schemas.records import RejectReason, WindowStats
+from streams.enrich import BRAND_PREFIX
 from streams.windows import Observation, TopicHistory, TopicWindows, compound_e4
 
 if TYPE_CHECKING:
@@ -86,27 +95,17 @@ class _TrendTable(faust.Table):
         return partition_of(key, self.partitions or 1)
 
 
-def observation_of(value: bytes) -> tuple[Observation, list[str]]:
-    """A mention record's value → what the windows need, and its watched brands."""
-    m = loads(value)
-    post = m["post"]
+def observation_of(value: bytes) -> Observation:
+    """A mention record's value → what the windows need of it."""
+    post = loads(value)["post"]
     sentiment = post["sentiment"]
-    return (
-        Observation(
-            event_s=int(datetime.fromisoformat(post["post"]["created_at"]).timestamp()),
-            author_id=post["post"]["author"]["id"],
-            compound_e4=compound_e4(sentiment["compound"]),
-            label=sentiment["label"],
-            terms=tuple(post["terms"]),
-        ),
-        post.get("brands") or [],
+    return Observation(
+        event_s=int(datetime.fromisoformat(post["post"]["created_at"]).timestamp()),
+        author_id=post["post"]["author"]["id"],
+        compound_e4=compound_e4(sentiment["compound"]),
+        label=sentiment["label"],
+        terms=tuple(post["terms"]),
     )
-
-
-def _headers(message: Any) -> dict[str, bytes]:
-    headers = message.headers or ()
-    items = headers.items() if isinstance(headers, dict) else headers
-    return {k: v for k, v in items}
 
 
 class Trends:
@@ -131,7 +130,7 @@ class Trends:
         wl = settings.watchlists
         #: Keys that publish zero windows while quiet and never expire: brands and their topics.
         self.watched: frozenset[str] = frozenset(
-            {f"brand:{b.name}" for b in wl.brands} | {t for b in wl.brands for t in b.topics}
+            {BRAND_PREFIX + b.name for b in wl.brands} | {t for b in wl.brands for t in b.topics}
         )
         #: partition -> heap of (watermark at which the key next has something to close, key)
         self.due: dict[int, list[tuple[int, bytes]]] = {}
@@ -211,7 +210,7 @@ class Trends:
         now = monotonic()
         for event in events:
             msg = event.message
-            headers = _headers(msg)
+            headers = header_map(msg.headers)
             producer = headers.get(MENTION_PRODUCER)
             stamp = headers.get(MENTION_WATERMARK)
             covers = headers.get(MENTION_COVERS)
@@ -226,7 +225,7 @@ class Trends:
                 self.metrics.trend_replayed.inc()
                 continue
             try:
-                obs, _ = observation_of(msg.value)
+                obs = observation_of(msg.value)
             except Exception as exc:  # our own records: a bug, not bad input; keep it
                 log.exception("mention at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, RejectReason.PROCESSING_ERROR,

@@ -58,7 +58,13 @@ def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
     return headers
 
 
-def read_dead_letter_headers(headers: Any) -> dict[str, str]:
-    """Headers of a dead-letter record as text, whatever shape the client hands them in."""
+def header_map(headers: Any) -> dict[str, Any]:
+    """A record's headers as a dict, whatever shape the client hands them in (a mapping or pairs)."""
     items = headers.items() if isinstance(headers, dict) else headers or ()
-    return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) for k, v in items}
+    return dict(items)
+
+
+def read_dead_letter_headers(headers: Any) -> dict[str, str]:
+    """Headers of a dead-letter record as text."""
+    return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+            for k, v in header_map(headers).items()}
