@@ -25,11 +25,10 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import faust
-from aiokafka.partitioner import murmur2
-from faust.serializers import codecs
 
 from agents.delivery import delivered, fatal, send
 from agents.ingest import dead_letter_record
+from agents.tables import add_table, partition_of, register_codec
 from schemas.codec import (
     MENTION_CONTROL,
     MENTION_COVERS,
@@ -52,47 +51,8 @@ SWEEP_SECONDS = 1.0
 HISTORY_SWEEP_SECONDS = 600.0
 
 
-def _register_codec(name: str, record: type) -> type:
-    """Register a Faust codec that stores ``record`` (with to_json / from_json) as JSON, and return the
-    value type that selects it: Faust takes a value type's serializer from ``_options.serializer`` and
-    hands what the codec decoded to ``from_data``."""
-
-    class _Codec(codecs.Codec):
-        def _dumps(self, obj: Any) -> bytes:
-            return dumps(obj.to_json())
-
-        def _loads(self, s: bytes) -> Any:
-            return record.from_json(loads(s))
-
-    codecs.register(name, _Codec())
-
-    class _Value:
-        class _options:  # the name Faust looks for
-            serializer = name
-
-        @classmethod
-        def from_data(cls, data: Any, *, preferred_type: Any = None) -> Any:
-            return data  # the codec already built the record
-
-    return _Value
-
-
-_WindowsValue = _register_codec("brandpulse_windows", TopicWindows)
-_HistoryValue = _register_codec("brandpulse_history", TopicHistory)
-
-
-def partition_of(key: bytes, partitions: int) -> int:
-    """The partition the producer's default (murmur2) partitioner gives ``key``."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
-
-
-class _TrendTable(faust.Table):
-    """A table whose changelog partition is its key's, computed here. Faust would otherwise take it
-    from the current event, which a timer has none of, or (``use_partitioner``) from producer metadata
-    it may not have fetched yet for the changelog topic."""
-
-    def partition_for_key(self, key: Any) -> int:
-        return partition_of(key, self.partitions or 1)
+_WindowsValue = register_codec("brandpulse_windows", TopicWindows)
+_HistoryValue = register_codec("brandpulse_history", TopicHistory)
 
 
 def observation_of(value: bytes) -> Observation:
@@ -139,20 +99,13 @@ class Trends:
         #: Folding a batch and closing windows both await deliveries part-way; the timer's sweep must not
         #: interleave with them on the same topic's state.
         self.lock = asyncio.Lock()
-        self.table = self._table(app, "trend-windows", _WindowsValue,
+        self.table = add_table(app, "trend-windows", _WindowsValue,
                                  "Open minute and hour windows per topic and brand (key: the topic).")
-        self.history = self._table(app, "trend-history", _HistoryValue,
+        self.history = add_table(app, "trend-history", _HistoryValue,
                                    "Recent closed windows per topic and brand, for queries (key: the topic).")
         self.history_swept = monotonic()
         #: topic -> (start of its latest closed minute, posts, baseline posts per minute, growth ratio)
         self.latest_minutes: dict[str, tuple[int, int, float, float]] = {}
-
-    @staticmethod
-    def _table(app: BrandpulseApp, name: str, value_type: type, help: str) -> faust.Table:
-        return app.tables.add(_TrendTable(
-            app, name=name, default=None, beacon=app.tables.beacon, key_type=bytes, value_type=value_type,
-            partitions=app.bp.settings.topic_partitions, help=help,
-        ))
 
     # -- partitions -------------------------------------------------------------------------------
 
