@@ -18,7 +18,7 @@ from time import monotonic
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from agents import ingest, trends, web
+from agents import influence, ingest, trends, web
 from agents.metrics import Metrics
 from agents.settings import Settings, SettingsError
 from agents.topics import Topics
@@ -45,6 +45,7 @@ class Runtime:
     producer_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
     ingest_agent: faust.types.AgentT | None = None
     trends: trends.Trends | None = None
+    influence: influence.Influence | None = None
     #: Set once the consumer group has given this worker its first assignment.
     assigned: bool = False
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
                              name_prefix="brandpulse_faust")
     app.bp.ingest_agent = ingest.register(app)
     app.bp.trends = trends.register(app)
+    app.bp.influence = influence.register(app)
     web.register(app)
 
     @app.on_partitions_assigned.connect
@@ -104,11 +106,20 @@ def create_app(settings: Settings) -> BrandpulseApp:
         now = monotonic()
         app.bp.progress.assign({tp.partition for tp in assigned if tp.topic == settings.posts_topic}, now)
         app.bp.trends.on_assigned({tp.partition for tp in assigned if tp.topic == settings.mentions_topic})
+        app.bp.influence.authors.on_assigned({tp.partition for tp in assigned if tp.topic == settings.activity_topic})
+        app.bp.influence.rankings.on_assigned(
+            {tp.partition for tp in assigned if tp.topic == settings.candidates_topic})
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: object, revoked: set, **kwargs: object) -> None:
         app.bp.progress.forget({tp.partition for tp in revoked if tp.topic == settings.posts_topic})
         async with app.bp.trends.lock:  # not while a batch or the timer is half-way through a partition
             app.bp.trends.on_revoked({tp.partition for tp in revoked if tp.topic == settings.mentions_topic})
+        async with app.bp.influence.authors.lock:
+            app.bp.influence.authors.on_revoked(
+                {tp.partition for tp in revoked if tp.topic == settings.activity_topic})
+        async with app.bp.influence.rankings.lock:
+            app.bp.influence.rankings.on_revoked(
+                {tp.partition for tp in revoked if tp.topic == settings.candidates_topic})
 
     return app

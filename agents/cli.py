@@ -389,6 +389,50 @@ def schemas_cmd(write: bool) -> None:
             click.echo(text)
 
 
+@cli.command("train-influence")
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The Kaggle 'Influencers in Social Networks' train.csv (labelled pairs).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the weights (JSON; BRANDPULSE_INFLUENCE_WEIGHTS_FILE reads it).")
+@click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
+              help="Cross-validation folds.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the folds and the forest.")
+def train_influence(data_path: Path, out_path: Path, folds: int, seed: int) -> None:
+    """Learn the influence weights on labelled pairs; print held-out AUC next to the baselines; write them."""
+    import json
+
+    from agents.train import BASELINES, LOGISTIC, TrainingDataError, beats_baselines, cross_validate, read_pairs, train
+
+    try:
+        pairs = read_pairs(data_path)
+    except TrainingDataError as exc:
+        _fail(str(exc))
+    console.print(f"[green]✓[/] {len(pairs):,} labelled pairs from {data_path}")
+    with _progress() as progress:
+        task = progress.add_task("folds", total=folds, rate="")
+        evaluation = cross_validate(pairs, folds=folds, seed=seed, progress=lambda _: progress.advance(task))
+    command = f"brandpulse train-influence --data {data_path.name} --out {out_path.name} --folds {folds} --seed {seed}"
+    weights = train(pairs, evaluation, data_name=data_path.name, command=command)
+    table = Table(title=f"held-out AUC, {folds}-fold cross-validation on {len(pairs):,} pairs", title_justify="left")
+    table.add_column("score")
+    table.add_column("AUC", justify="right")
+    table.add_column("± sd", justify="right")
+    table.add_column("")
+    chosen = weights.evaluation["chosen"]
+    for name in evaluation.scores:
+        note = ("baseline" if name in BASELINES else "chosen: written to --out" if name == chosen
+                else "reference: ranks pairs, cannot score one author" if "pairwise" in name else "")
+        table.add_row(name, f"{evaluation.mean(name):.4f}", f"{evaluation.sd(name):.4f}", note)
+    out.print(table)
+    out.print("weights (z-scored log1p features): " + ", ".join(
+        f"{f} {c:+.3f}" for f, c in zip(weights.to_json()["features"], weights.coef, strict=True)))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(weights.to_json(), indent=2) + "\n")
+    out.print(f"wrote {out_path}")
+    if not beats_baselines(evaluation, chosen if chosen in evaluation.scores else LOGISTIC):
+        _fail("the learned score does not beat the single-feature baselines on held-out pairs", 1)
+
+
 def _faust_command(name: str, args: list[str]) -> None:
     from faust.cli.faust import cli as faust_cli
 

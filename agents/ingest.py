@@ -2,9 +2,10 @@
 
 Flows in: ``posts`` (raw JSON bytes, any key). Flows out: ``posts.enriched`` (key: post id),
 ``mentions`` (one per post and topic or watched brand, key: the topic; headers: this worker's
-event-time watermark) and ``posts.dlq`` (the original key and bytes, the reason and source position
-in headers). Every output of a batch is delivered before the batch is acknowledged
-(``agents.delivery``), and metrics count what was delivered.
+event-time watermark), ``influence.activity`` (key: author id; one for the post's author and one
+crediting the author of what it retweets, quotes or replies to) and ``posts.dlq`` (the original
+key and bytes, the reason and source position in headers). Every output of a batch is delivered
+before the batch is acknowledged (``agents.delivery``), and metrics count what was delivered.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from schemas.codec import (
 from schemas.decode import PostRejected, decode_post
 from schemas.records import DeadLetter, EnrichedPost, RejectReason
 from streams.enrich import enrich, mentions_of
+from streams.influence import activities_of
 from streams.sentiment import default_scorer
 
 if TYPE_CHECKING:
@@ -114,7 +116,11 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             for m in mentions_of(enriched):
                 out.futures.append(
                     await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))
-        out.enriched, out.mentions = enriched, len(out.futures) - 1
+        out.mentions = len(out.futures) - 1
+        # Every post, late or not and with topics or none: relevance is a share of all the author's activity.
+        for act in activities_of(enriched):
+            out.futures.append(await send(topics.activity, key=act.author.id.encode(), value=dumps(act)))
+        out.enriched = enriched
         out.seconds = perf_counter() - started
         return out
 

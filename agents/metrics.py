@@ -85,6 +85,45 @@ class Metrics:
         self.trend_keys_expired = Counter(
             "brandpulse_trend_keys_expired", "Topics forgotten after the idle horizon.", registry=r
         )
+        # --- influence --------------------------------------------------------------------------
+        self.influence_activities = Counter(
+            "brandpulse_influence_activities", "Activity records folded into author state, by role (post: the "
+            "author posted; credit: a post of theirs was retweeted, quoted or replied to).", ["role"], registry=r,
+        )
+        self.influence_late = Counter(
+            "brandpulse_influence_late", "Activity and candidate records older than the windows kept, by stage.",
+            ["stage"], registry=r,
+        )
+        self.influence_replayed = Counter(
+            "brandpulse_influence_replayed_activities",
+            "Activity records re-read after a restart and skipped because their author had already counted them.",
+            registry=r,
+        )
+        self.influence_candidates = Counter(
+            "brandpulse_influence_candidates", "Author standings sent to the ranking stage.", registry=r
+        )
+        self.influence_rankings = Counter(
+            "brandpulse_influence_rankings_published", "Ranking updates published on the influencers topic, by "
+            "window size.", ["resolution"], registry=r,
+        )
+        self.influence_authors = Gauge(
+            "brandpulse_influence_authors", "Authors with influence state on this worker.", registry=r
+        )
+        self.influence_topics = Gauge(
+            "brandpulse_influence_topics", "Topics and brands with an influencer ranking on this worker.", registry=r
+        )
+        self.influence_expired = Counter(
+            "brandpulse_influence_keys_expired", "Authors and rankings forgotten after a day and an hour of event "
+            "time without activity, by table.", ["table"], registry=r,
+        )
+        for role in ("post", "credit"):
+            self.influence_activities.labels(role=role)
+        for stage in ("authors", "rankings"):
+            self.influence_late.labels(stage=stage)
+        for table in ("influence-authors", "influence-rankings"):
+            self.influence_expired.labels(table=table)
+        for resolution in ("hour", "day"):
+            self.influence_rankings.labels(resolution=resolution)
         # --- per watched brand (labels bounded by the watchlist) --------------------------------
         self.brand_posts = Gauge(
             "brandpulse_brand_posts", "Posts about the brand in its last closed minute.", ["brand"], registry=r

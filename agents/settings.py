@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streams.influence import InfluenceWeights, WeightsError
 from streams.watchlist import Watchlist, WatchlistError
 
 ENV_PREFIX = "BRANDPULSE_"
@@ -118,6 +119,12 @@ class Settings(BaseSettings):
         None, description="A JSON file holding the watchlist (instead of BRANDPULSE_WATCHLIST)."
     )
 
+    influence_weights_file: Path | None = Field(
+        None,
+        description="Influence weights written by `brandpulse train-influence`; unset: the shipped weights "
+        "(learned on the Kaggle influencer pairs, docs/influence.md).",
+    )
+
     # --- HTTP and operations -----------------------------------------------------------------
     web_host: str = Field(
         "127.0.0.1",
@@ -183,6 +190,14 @@ class Settings(BaseSettings):
         _parse_watchlist(text)
         return v
 
+    @field_validator("influence_weights_file")
+    @classmethod
+    def _check_weights_file(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return None
+        read_weights(v)
+        return v
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _log_level_alias(cls, v: object) -> object:
@@ -216,6 +231,11 @@ class Settings(BaseSettings):
             return _parse_watchlist(self.watchlist_file.read_text(encoding="utf-8"))
         return Watchlist()
 
+    @cached_property
+    def influence_weights(self) -> InfluenceWeights:
+        """The influence model's weights: the configured file, else the shipped default."""
+        return read_weights(self.influence_weights_file or DEFAULT_WEIGHTS)
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
@@ -244,6 +264,18 @@ class Settings(BaseSettings):
         return self.topic("mentions.late")
 
     @property
+    def activity_topic(self) -> str:
+        return self.topic("influence.activity")
+
+    @property
+    def candidates_topic(self) -> str:
+        return self.topic("influence.candidates")
+
+    @property
+    def influencers_topic(self) -> str:
+        return self.topic("influencers")
+
+    @property
     def bootstrap_servers(self) -> list[str]:
         """``host:port`` entries for aiokafka clients."""
         if self.broker_url is None:
@@ -255,6 +287,23 @@ class Settings(BaseSettings):
     def web_url(self) -> str:
         host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::") else self.web_host
         return f"http://{host}:{self.web_port}"
+
+
+#: The weights `brandpulse train-influence` produced on the Kaggle pairs (docs/influence.md has the command).
+DEFAULT_WEIGHTS = Path(__file__).parent / "influence-weights.json"
+
+
+def read_weights(path: Path) -> InfluenceWeights:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not JSON: {exc}") from None
+    try:
+        return InfluenceWeights.from_json(doc)
+    except WeightsError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def _parse_watchlist(text: str) -> Watchlist:

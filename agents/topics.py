@@ -15,6 +15,17 @@ mentions        (key: topic)               ──track_trends──> hashtag-sta
                                                         │                    closed minute / hour window)
                                                         └──> mentions.late  (a late mention it still meets)
 table trend-windows (key: topic; the open windows; changelog-backed; co-partitioned with mentions)
+
+posts ──ingest_posts──> influence.activity (key: author id; one per post for its author, and one crediting
+                                            the author of what it retweets, quotes or replies to)
+influence.activity   ──score_authors──────> influence.candidates (key: topic; the author's standing on the
+                                                                  topic in the hour and the day)
+influence.candidates ──rank_influencers───> influencers (key: topic; the top 5 per sentiment and the map
+                                                         of one window, whenever a top 5 changes)
+table influence-authors  (key: author id; profile and hour / day activity per topic; co-partitioned with
+                          influence.activity)
+table influence-rankings (key: topic; bounded candidates per window and sentiment; co-partitioned with
+                          influence.candidates)
 ```
 """
 
@@ -35,6 +46,9 @@ class Topics:
     mentions: faust.TopicT
     stats: faust.TopicT
     late: faust.TopicT
+    activity: faust.TopicT
+    candidates: faust.TopicT
+    influencers: faust.TopicT
 
     @classmethod
     def create(cls, app: faust.App, settings: Settings) -> Topics:
@@ -56,4 +70,7 @@ class Topics:
             mentions=raw(settings.mentions_topic),
             stats=raw(settings.stats_topic),
             late=raw(settings.late_topic),
+            activity=raw(settings.activity_topic),
+            candidates=raw(settings.candidates_topic),
+            influencers=raw(settings.influencers_topic),
         )

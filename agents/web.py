@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 
 from faust import web
 
+from streams.influence import CANDIDATES_PER_SENTIMENT, MAP_DEPTH
+
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp
 
 RESOLUTIONS = ("minute", "hour")
+INFLUENCE_RESOLUTIONS = ("hour", "day")
 
 
 def readiness(app: BrandpulseApp) -> dict[str, object]:
@@ -142,13 +145,62 @@ def register(app: BrandpulseApp) -> None:
                        "ratio": round(growth[2], 3)} if growth else None,
         })
 
+    influence = app.bp.influence
+    assert influence is not None
+
+    def _window(request: web.Request) -> tuple[str, str]:
+        resolution = request.query.get("resolution", "hour")
+        if resolution not in INFLUENCE_RESOLUTIONS:
+            raise BadRequest(f"'resolution' must be one of {', '.join(INFLUENCE_RESOLUTIONS)}")
+        which = request.query.get("window", "current")
+        if which not in ("current", "previous"):
+            raise BadRequest("'window' must be current or previous")
+        return resolution, which
+
+    def no_ranking(view: web.View, topic: str) -> web.Response:
+        return view.json({"error": "no influencer ranking of this topic for that window", "topic": topic}, status=404)
+
+    @app.page("/topics/{topic}/influencers")
+    @app.table_route(table=influence.rankings.table, match_info="topic")
+    async def topic_influencers(self: web.View, request: web.Request, topic: str) -> web.Response:
+        """Top 5 influencers per sentiment in the topic's newest (or previous) hour or day, with the map:
+        ?resolution=hour|day&window=current|previous."""
+        try:
+            resolution, which = _window(request)
+        except BadRequest as exc:
+            return self.json({"error": str(exc)}, status=400)
+        ranking = influence.ranking(topic, resolution, which)
+        return self.json(ranking) if ranking is not None else no_ranking(self, topic)
+
+    @app.page("/topics/{topic}/influencer-map")
+    @app.table_route(table=influence.rankings.table, match_info="topic")
+    async def topic_influencer_map(self: web.View, request: web.Request, topic: str) -> web.Response:
+        """Where the topic's top influencers are, by sentiment: ?resolution=hour|day&window=current|previous
+        &depth=N (the top N of each sentiment, 1-100, default 50); "unknown" is its own bucket."""
+        try:
+            resolution, which = _window(request)
+            depth = int(request.query.get("depth", str(MAP_DEPTH)))
+            if not 1 <= depth <= CANDIDATES_PER_SENTIMENT:
+                raise ValueError
+        except BadRequest as exc:
+            return self.json({"error": str(exc)}, status=400)
+        except ValueError:
+            return self.json({"error": f"'depth' must be a whole number from 1 to {CANDIDATES_PER_SENTIMENT}"},
+                             status=400)
+        ranking = influence.ranking(topic, resolution, which, depth)
+        if ranking is None:
+            return no_ranking(self, topic)
+        return self.json({k: ranking[k] for k in ("topic", "kind", "resolution", "window_start", "window_end",
+                                                  "map_depth", "ranked_authors", "exact", "places")})
+
     @app.page("/brands")
     async def brands(self: web.View, request: web.Request) -> web.Response:
         """The watched brands, their topics, and where to ask about each."""
         return self.json({"brands": [
             {"brand": b.name, "topics": sorted(b.topics),
              "summary": f"/topics/brand:{b.name}/summary", "trend": f"/topics/brand:{b.name}/trend",
-             "terms": f"/topics/brand:{b.name}/terms"}
+             "terms": f"/topics/brand:{b.name}/terms",
+             "influencers": f"/topics/brand:{b.name}/influencers"}
             for b in app.bp.settings.watchlists.brands
         ]})
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from schemas.records import EnrichedPost, Mention, Post, WindowStats
+from schemas.records import Activity, EnrichedPost, InfluenceCandidate, InfluencerRanking, Mention, Post, WindowStats
 
 SCHEMA_DIR = Path(__file__).parent / "jsonschema"
 
@@ -38,6 +38,25 @@ CONTRACTS: dict[str, tuple[type, str, str]] = {
         "brandpulse window statistics",
         "One closed event-time window (minute or hour) of one topic or brand (topic `hashtag-stats`, "
         "key: the topic, e.g. `#united` or `brand:united-airlines`).",
+    ),
+    "influencer-ranking": (
+        InfluencerRanking,
+        "brandpulse influencer ranking",
+        "The top influencers of one topic or brand in one event-time hour or day: up to 5 per sentiment with "
+        "score, its parts and evidence, and the influencer map (topic `influencers`, key: the topic). Published "
+        "whenever a top 5 changes; the latest record per (topic, resolution, window_start) is the ranking.",
+    ),
+    "activity": (
+        Activity,
+        "brandpulse influence activity",
+        "One observed post's bearing on one author's influence: the author posted, or a post of theirs was "
+        "retweeted, quoted or replied to (topic `influence.activity`, key: the author id; internal).",
+    ),
+    "influence-candidate": (
+        InfluenceCandidate,
+        "brandpulse influence candidate",
+        "An author's latest standing on one topic in one hour or day (topic `influence.candidates`, key: the "
+        "topic; internal).",
     ),
 }
 

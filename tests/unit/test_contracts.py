@@ -58,3 +58,40 @@ def test_the_schema_rejects_a_post_without_an_author():
     del doc["author"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema)
+
+
+def influence_records() -> tuple[list[dict], list[dict], dict]:
+    """Activity, candidate and ranking records as the influence stages build them from a real retweet."""
+    from agents.settings import DEFAULT_WEIGHTS, read_weights
+    from streams.influence import ActivityIn, AuthorState, TopicRanking, activities_of, iso_utc
+    from streams.places import locate
+
+    weights = read_weights(DEFAULT_WEIGHTS)
+    acts = activities_of(enrich(retweet(), SentimentScorer()))
+    activities = [orjson.loads(dumps(a)) for a in acts]
+    ranking = TopicRanking("#delay")
+    candidates = []
+    for doc in activities:
+        act = ActivityIn.from_json(doc)
+        state = AuthorState(act.author_id)
+        windows = state.apply(act)
+        for topic, resolution, start, inf in state.candidates(windows, set(act.topics), weights, locate):
+            candidates.append({"topic": topic, "resolution": resolution, "window_start": iso_utc(start),
+                               "influencer": inf})
+            ranking.upsert(resolution, start, inf, act.event_s)
+    (resolution, start), *_ = ranking.windows
+    return activities, candidates, orjson.loads(dumps(ranking.ranking(resolution, start, "hashtag")))
+
+
+def test_influence_records_validate_against_their_published_schemas():
+    activities, candidates, ranking = influence_records()
+    assert [a["role"] for a in activities] == ["post", "credit"]
+    for doc in activities:
+        jsonschema.validate(doc, json.loads(schema_path("activity").read_text()))
+    assert candidates
+    for doc in candidates:
+        jsonschema.validate(doc, json.loads(schema_path("influence-candidate").read_text()))
+    jsonschema.validate(ranking, json.loads(schema_path("influencer-ranking").read_text()))
+    united = next(i for rows in ranking["top"].values() for i in rows if i["handle"] == "united")
+    assert united["place"] == {"country_code": "US", "country": "United States", "region": "Illinois"}
+    assert united["retweets"] == 3 and united["followers"] == 1_000_000

@@ -1,0 +1,318 @@
+"""score_authors and rank_influencers: who moves the conversation, per topic, sentiment, hour and day.
+
+Two stages, because the score needs two keys. Relevance is a share of the *author's* activity, so the author
+stage is keyed by author; a ranking compares the authors of one *topic*, so the ranking stage is keyed by
+topic. Re-keying between them is an explicit send (STYLE.md)::
+
+    influence.activity   (key: author id)  ──score_authors──>    influence.candidates (key: topic)
+    influence.candidates (key: topic)      ──rank_influencers──> influencers          (key: topic)
+
+``score_authors`` folds each activity (``streams.influence.AuthorState``: the latest profile, the author's
+hour and day windows, per topic the posts and the engagement they drew) and sends, once per batch, the
+author's new standing on every topic whose score changed. ``rank_influencers`` keeps, per topic, window and
+sentiment, the best ``CANDIDATES_PER_SENTIMENT`` authors, and publishes the window's ranking (top 5 per
+sentiment and the influencer map) on ``influencers`` whenever a top 5 changes.
+
+Both write their table once per batch per key touched, after what they send is delivered: a crash repeats a
+send (downstream takes the latest per key and window), never loses one; a re-read activity is recognised by
+its offset. Keys with no activity for a day and an hour of event time are forgotten (event time as this
+worker sees it on that stage, so a replay of last month keeps its state as the live run did).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import faust
+
+from agents.delivery import delivered, fatal, send
+from agents.ingest import dead_letter_record
+from agents.tables import add_table, partition_of, register_codec
+from schemas.codec import dumps, loads
+from schemas.records import RejectReason
+from streams.influence import MAP_DEPTH, SIZES, ActivityIn, AuthorState, TopicRanking, iso_utc
+from streams.places import gazetteer, locate
+from streams.windows import topic_kind
+
+if TYPE_CHECKING:
+    from agents.app import BrandpulseApp
+
+log = logging.getLogger(__name__)
+
+EXPIRY_SWEEP_SECONDS = 10.0
+#: A key is looked at again this long (event time) after its last activity.
+KEEP_S = SIZES["day"] + SIZES["hour"]
+
+_AuthorValue = register_codec("brandpulse_influence_author", AuthorState)
+_RankingValue = register_codec("brandpulse_influence_ranking", TopicRanking)
+
+
+def _epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
+class _Stage:
+    """What both stages share: a table, its assigned partitions, event time seen, and an expiry schedule."""
+
+    def __init__(self, app: BrandpulseApp, table: faust.Table, name: str) -> None:
+        self.app = app
+        self.table = table
+        self.name = name
+        self.partitions = app.bp.settings.topic_partitions
+        self.assigned: set[int] = set()
+        self.lock = asyncio.Lock()
+        #: newest event time this worker has seen on the stage's input
+        self.now_s = 0
+        #: heap of (event time at which to look at the key again, key)
+        self.due: list[tuple[int, bytes]] = []
+        self.needs_rebuild = False
+
+    def owns(self, key: bytes) -> bool:
+        return partition_of(key, self.partitions) in self.assigned
+
+    def on_assigned(self, partitions: set[int]) -> None:
+        self.assigned = set(partitions)
+        self.needs_rebuild = True
+
+    def on_revoked(self, partitions: set[int]) -> None:
+        self.assigned -= partitions
+
+    def schedule(self, key: bytes, last_event_s: int) -> None:
+        heapq.heappush(self.due, (last_event_s + KEEP_S, key))
+
+    def expire(self) -> int:
+        """Forget the keys of owned partitions idle for KEEP_S of event time; how many went."""
+        if self.needs_rebuild:
+            if self.app.rebalancing or not self.app.tables.recovery.completed.is_set():
+                return 0
+            self.due = [(v.last_event_s + KEEP_S, k) for k, v in self.table.items() if v is not None]
+            heapq.heapify(self.due)
+            self.needs_rebuild = False
+            self.now_s = max([self.now_s, *(v.last_event_s for _, v in self.table.items() if v is not None)])
+        gone = 0
+        while self.due and self.due[0][0] <= self.now_s:
+            _, key = heapq.heappop(self.due)
+            if not self.owns(key):
+                continue
+            value = self.table.get(key)
+            if value is None:
+                continue
+            if value.expired(self.now_s):
+                del self.table[key]
+                gone += 1
+            else:
+                self.schedule(key, value.last_event_s)
+        return gone
+
+
+class Influence:
+    """The influence stages' runtime state on this worker."""
+
+    def __init__(self, app: BrandpulseApp) -> None:
+        self.app = app
+        self.settings = app.bp.settings
+        self.metrics = app.bp.metrics
+        self.weights = self.settings.influence_weights
+        self.authors = _Stage(app, add_table(
+            app, "influence-authors", _AuthorValue,
+            "Per author: the latest profile and hour / day activity per topic (key: the author id)."), "authors")
+        self.rankings = _Stage(app, add_table(
+            app, "influence-rankings", _RankingValue,
+            "Per topic and brand: bounded candidates per window and sentiment (key: the topic)."), "rankings")
+
+    # -- the author stage ---------------------------------------------------------------------------
+
+    async def fold_activity(self, events: list[faust.types.EventT]) -> None:
+        async with self.authors.lock:
+            try:
+                await self._fold_activity(events)
+            except Exception as exc:  # state changed in place before it was written: re-read after a restart
+                log.exception("the influence author stage failed part-way through a batch")
+                fatal("the influence author stage failed part-way through a batch: %r", exc)
+
+    async def _fold_activity(self, events: list[faust.types.EventT]) -> None:
+        stage, metrics = self.authors, self.metrics
+        #: author key -> (state, windows touched, topics touched)
+        touched: dict[bytes, tuple[AuthorState, set[tuple[str, int]], set[str]]] = {}
+        dead: list[Any] = []
+        for event in events:
+            msg = event.message
+            if msg.key is None or not msg.value:
+                continue
+            entry = touched.get(msg.key)
+            state = entry[0] if entry else (stage.table.get(msg.key) or AuthorState(msg.key.decode()))
+            if state.already_applied(msg.offset):
+                metrics.influence_replayed.inc()
+                continue
+            try:
+                act = ActivityIn.from_json(loads(msg.value))
+            except Exception as exc:  # our own records: a bug, not bad input; keep it
+                log.exception("activity at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
+                continue
+            windows = state.apply(act, msg.offset)
+            if not windows:
+                metrics.influence_late.labels(stage="authors").inc()
+            entry = touched.setdefault(msg.key, (state, set(), set()))
+            entry[1].update(windows)
+            entry[2].update(act.topics)
+            metrics.influence_activities.labels(role=act.role).inc()
+            stage.now_s = max(stage.now_s, act.event_s)
+        futures = list(dead)
+        sent = 0
+        for state, windows, topics in touched.values():
+            for topic, resolution, start, inf in state.candidates(sorted(windows), topics, self.weights, locate):
+                value = dumps({"topic": topic, "resolution": resolution, "window_start": iso_utc(start),
+                               "influencer": inf})
+                futures.append(await send(self.app.bp.topics.candidates, key=topic.encode(), value=value))
+                sent += 1
+        error = await delivered(futures)
+        if error is not None:
+            fatal("Kafka refused a record of the influence author stage: %r", error)
+        if dead:
+            metrics.rejected_total.inc(len(dead))
+            metrics.by_reason[RejectReason.PROCESSING_ERROR.value].inc(len(dead))
+        metrics.influence_candidates.inc(sent)
+        for key, (state, _, _) in touched.items():
+            if stage.assigned and not stage.owns(key):
+                continue  # revoked while we waited: its new owner's changelog must not get our state
+            stage.table[key] = state  # one changelog record per author per batch
+            stage.schedule(key, state.last_event_s)
+        metrics.influence_authors.set(len(stage.table))
+
+    async def _dead_letter(self, event: faust.types.EventT, detail: str) -> Any:
+        key, value, headers = dead_letter_record(event, RejectReason.PROCESSING_ERROR, detail,
+                                                 self.settings.max_message_bytes)
+        return await send(self.app.bp.topics.dlq, key=key, value=value, headers=headers)
+
+    # -- the ranking stage --------------------------------------------------------------------------
+
+    async def fold_candidates(self, events: list[faust.types.EventT]) -> None:
+        async with self.rankings.lock:
+            try:
+                await self._fold_candidates(events)
+            except Exception as exc:
+                log.exception("the influence ranking stage failed part-way through a batch")
+                fatal("the influence ranking stage failed part-way through a batch: %r", exc)
+
+    async def _fold_candidates(self, events: list[faust.types.EventT]) -> None:
+        stage, metrics = self.rankings, self.metrics
+        touched: dict[bytes, tuple[TopicRanking, set[tuple[str, int]]]] = {}
+        dead: list[Any] = []
+        for event in events:
+            msg = event.message
+            if msg.key is None or not msg.value:
+                continue
+            try:
+                d = loads(msg.value)
+                resolution, start, inf = d["resolution"], _epoch(d["window_start"]), d["influencer"]
+                event_s = _epoch(inf["last_event_at"])
+            except Exception as exc:
+                log.exception("candidate at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
+                continue
+            entry = touched.get(msg.key)
+            ranking = entry[0] if entry else (stage.table.get(msg.key) or TopicRanking(msg.key.decode()))
+            entry = touched.setdefault(msg.key, (ranking, set()))
+            if ranking.upsert(resolution, start, inf, event_s):
+                entry[1].add((resolution, start))
+            else:
+                metrics.influence_late.labels(stage="rankings").inc()
+            stage.now_s = max(stage.now_s, event_s)
+        futures = list(dead)
+        published: list[str] = []
+        for key, (ranking, windows) in touched.items():
+            for resolution, start in sorted(windows):
+                window = ranking.windows.get((resolution, start))
+                if window is None:
+                    continue  # superseded by a newer window in the same batch
+                signature = window.signature()
+                if signature == window.published:
+                    continue
+                record = ranking.ranking(resolution, start, topic_kind(ranking.topic))
+                futures.append(await send(self.app.bp.topics.influencers, key=key, value=dumps(record)))
+                window.published = signature
+                published.append(resolution)
+        error = await delivered(futures)
+        if error is not None:
+            fatal("Kafka refused a record of the influence ranking stage: %r", error)
+        if dead:
+            metrics.rejected_total.inc(len(dead))
+            metrics.by_reason[RejectReason.PROCESSING_ERROR.value].inc(len(dead))
+        for resolution in published:
+            metrics.influence_rankings.labels(resolution=resolution).inc()
+        for key, (ranking, _) in touched.items():
+            if stage.assigned and not stage.owns(key):
+                continue
+            stage.table[key] = ranking
+            stage.schedule(key, ranking.last_event_s)
+        metrics.influence_topics.set(len(stage.table))
+
+    # -- queries ------------------------------------------------------------------------------------
+
+    def ranking(self, topic: str, resolution: str, which: str, map_depth: int = MAP_DEPTH) -> dict[str, Any] | None:
+        """The current (newest) or previous window's ranking of ``topic`` on this worker, or None."""
+        ranking = self.rankings.table.get(topic.encode())
+        if ranking is None:
+            return None
+        newest = ranking.newest(resolution)
+        if newest is None:
+            return None
+        start = newest if which == "current" else newest - SIZES[resolution]
+        if (resolution, start) not in ranking.windows:
+            return None
+        return ranking.ranking(resolution, start, topic_kind(topic), map_depth)
+
+    # -- expiry -------------------------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        for stage, table in ((self.authors, "influence-authors"), (self.rankings, "influence-rankings")):
+            async with stage.lock:
+                try:
+                    gone = stage.expire()
+                except Exception:  # an exception in a Faust timer stops the whole worker
+                    log.exception("expiring %s failed; trying again later", table)
+                    continue
+            if gone:
+                self.metrics.influence_expired.labels(table=table).inc(gone)
+        self.metrics.influence_authors.set(len(self.authors.table))
+        self.metrics.influence_topics.set(len(self.rankings.table))
+
+
+def register(app: BrandpulseApp) -> Influence:
+    influence = Influence(app)
+    settings = app.bp.settings
+    topics = app.bp.topics
+
+    async def score_authors(stream: faust.StreamT) -> AsyncIterator[None]:
+        """influence.activity (by author) → influence.candidates (by topic): each author's standing per topic."""
+        async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
+            await influence.fold_activity(events)
+            yield None
+
+    async def rank_influencers(stream: faust.StreamT) -> AsyncIterator[None]:
+        """influence.candidates (by topic) → influencers: top 5 per sentiment and the map, hour and day."""
+        async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
+            await influence.fold_candidates(events)
+            yield None
+
+    app.agent(topics.activity, name="score_authors")(score_authors)
+    app.agent(topics.candidates, name="rank_influencers")(rank_influencers)
+
+    @app.timer(interval=EXPIRY_SWEEP_SECONDS, name="expire_influence")
+    async def expire_influence() -> None:
+        """Forget authors and rankings idle for a day and an hour of event time."""
+        if not app.rebalancing:
+            await influence.sweep()
+
+    @app.task
+    async def load_gazetteer() -> None:
+        """Load the gazetteers once at start-up (about a second), not on the first post with a location."""
+        await asyncio.get_running_loop().run_in_executor(None, gazetteer)
+
+    return influence
