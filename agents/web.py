@@ -9,11 +9,16 @@ Every endpoint is read-only.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import wraps
 from typing import TYPE_CHECKING
 
+import faust
 from faust import web
+from yarl import URL
 
+from agents.tables import partition_of
 from streams.influence import CANDIDATES_PER_SENTIMENT, MAP_DEPTH
 
 if TYPE_CHECKING:
@@ -63,6 +68,40 @@ def _resolution(request: web.Request) -> str:
     return resolution
 
 
+TopicView = Callable[[web.View, web.Request, str], Awaitable[web.Response]]
+
+
+def routed(app: BrandpulseApp, table: faust.Table) -> Callable[[TopicView], TopicView]:
+    """Answer a ``/topics/{topic}/…`` request on the worker that owns the topic's partition of ``table``.
+
+    Faust's own ``table_route`` asks the producer for the key's partition, which fails (HTTP 500) until the
+    producer has fetched the changelog topic's metadata, i.e. until the table's first write. Our tables put a
+    key in the partition its murmur2 hash gives (``agents.tables``), so that partition is computed here, and
+    the owner is read from the group's assignment (``router.table_metadata``). 503 while no worker owns it.
+    """
+
+    def decorator(fun: TopicView) -> TopicView:
+        @wraps(fun)
+        async def view(self: web.View, request: web.Request, topic: str) -> web.Response:
+            partition = partition_of(topic.encode(), table.partitions or app.bp.settings.topic_partitions)
+            changelog = table.changelog_topic.get_topic_name()
+            owner = next((url for url, tps in app.router.table_metadata(table.name).items()
+                          if partition in tps.get(changelog, ())), None)
+            if owner is None:
+                return self.json({"error": "no worker owns this topic's partition right now (starting or "
+                                  "rebalancing); try again shortly", "topic": topic}, status=503)
+            here, there = URL(str(app.conf.canonical_url)), URL(owner)
+            if (here.host, here.port) == (there.host, there.port):
+                return await fun(self, request, topic)
+            async with app.http_client.request(method=request.method, headers=request.headers,
+                                               url=request.url.with_host(there.host).with_port(there.port)) as resp:
+                return self.text(await resp.text(), content_type=resp.content_type, status=resp.status)
+
+        return view
+
+    return decorator
+
+
 def register(app: BrandpulseApp) -> None:
     trends = app.bp.trends
     assert trends is not None
@@ -83,7 +122,7 @@ def register(app: BrandpulseApp) -> None:
         return self.json(state, status=200 if state["ready"] else 503)
 
     @app.page("/topics/{topic}/trend")
-    @app.table_route(table=history, match_info="topic")
+    @routed(app, history)
     async def topic_trend(self: web.View, request: web.Request, topic: str) -> web.Response:
         """A topic's closed windows: ?resolution=minute|hour&from=…&to=… (ISO 8601)."""
         try:
@@ -96,7 +135,7 @@ def register(app: BrandpulseApp) -> None:
         return self.json({"topic": topic, "resolution": resolution, "windows": h.trend(resolution, from_s, to_s)})
 
     @app.page("/topics/{topic}/terms")
-    @app.table_route(table=history, match_info="topic")
+    @routed(app, history)
     async def topic_terms(self: web.View, request: web.Request, topic: str) -> web.Response:
         """A topic's word cloud: the top terms per sentiment of its latest closed window with posts."""
         try:
@@ -117,7 +156,7 @@ def register(app: BrandpulseApp) -> None:
         })
 
     @app.page("/topics/{topic}/summary")
-    @app.table_route(table=history, match_info="topic")
+    @routed(app, history)
     async def topic_summary(self: web.View, request: web.Request, topic: str) -> web.Response:
         """Posts, sentiment split and mean over the latest closed minute and hour and the last 24 hours."""
         h = history.get(topic.encode())
@@ -161,7 +200,7 @@ def register(app: BrandpulseApp) -> None:
         return view.json({"error": "no influencer ranking of this topic for that window", "topic": topic}, status=404)
 
     @app.page("/topics/{topic}/influencers")
-    @app.table_route(table=influence.rankings.table, match_info="topic")
+    @routed(app, influence.rankings.table)
     async def topic_influencers(self: web.View, request: web.Request, topic: str) -> web.Response:
         """Top 5 influencers per sentiment in the topic's newest (or previous) hour or day, with the map:
         ?resolution=hour|day&window=current|previous."""
@@ -173,7 +212,7 @@ def register(app: BrandpulseApp) -> None:
         return self.json(ranking) if ranking is not None else no_ranking(self, topic)
 
     @app.page("/topics/{topic}/influencer-map")
-    @app.table_route(table=influence.rankings.table, match_info="topic")
+    @routed(app, influence.rankings.table)
     async def topic_influencer_map(self: web.View, request: web.Request, topic: str) -> web.Response:
         """Where the topic's top influencers are, by sentiment: ?resolution=hour|day&window=current|previous
         &depth=N (the top N of each sentiment, 1-100, default 50); "unknown" is its own bucket."""

@@ -41,8 +41,9 @@ class Sent:
     """The sends an app made on its output topics, by topic."""
 
     def __init__(self, enriched: AsyncMock, mentions: AsyncMock, dlq: AsyncMock, stats: AsyncMock,
-                 late: AsyncMock) -> None:
+                 late: AsyncMock, activity: AsyncMock, candidates: AsyncMock, influencers: AsyncMock) -> None:
         self.enriched, self.mentions, self.dlq, self.stats, self.late = enriched, mentions, dlq, stats, late
+        self.activity, self.candidates, self.influencers = activity, candidates, influencers
 
     @staticmethod
     def kwargs(mock: AsyncMock) -> list[dict]:
@@ -57,7 +58,8 @@ def outputs() -> Iterator[Callable[[BrandpulseApp], Sent]]:
         def patch_app(app: BrandpulseApp) -> Sent:
             t = app.bp.topics
             mocks = [stack.enter_context(patch.object(topic, "send", AsyncMock(side_effect=delivered_future)))
-                     for topic in (t.enriched, t.mentions, t.dlq, t.stats, t.late)]
+                     for topic in (t.enriched, t.mentions, t.dlq, t.stats, t.late, t.activity, t.candidates,
+                                   t.influencers)]
             return Sent(*mocks)
 
         yield patch_app

@@ -41,9 +41,30 @@ async def test_a_valid_post_is_enriched_and_fanned_out_by_topic(make_app, output
     mentions = [c for c in sent.kwargs(sent.mentions) if c["key"] is not None]
     assert [c["key"] for c in mentions] == [b"#delay", b"#travel", b"@united"]
     assert {orjson.loads(c["value"])["topic"] for c in mentions} == {"#delay", "#travel", "@united"}
+    (activity,) = sent.kwargs(sent.activity)  # an original post: its author's activity, no credit
+    assert activity["key"] == b"u1"
+    assert orjson.loads(activity["value"])["topics"] == ["#delay", "#travel", "@united"]
+    assert orjson.loads(activity["value"])["role"] == "post"
     assert sent.dlq.await_count == 0
     assert sample(app, "brandpulse_posts_total", outcome="enriched") == 1
     assert sample(app, "brandpulse_mentions_total") == 3
+
+
+async def test_a_retweet_sends_an_activity_for_its_author_and_a_credit_for_the_original_author(make_app, outputs):
+    app = make_app()
+    sent = outputs(app)
+    retweet = {**POST, "id": "r1", "kind": "retweet", "text": "RT @bob: so good #launch",
+               "ref": {"id": "p0", "author_id": "u2", "author_handle": "bob"},
+               "engagement": {"retweets": 7, "likes": 0}}
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(retweet), key=b"r1")
+
+    activities = [(c["key"], orjson.loads(c["value"])) for c in sent.kwargs(sent.activity)]
+    assert [(k, a["role"], a["post_id"], a["via_id"]) for k, a in activities] == [
+        (b"u1", "post", "r1", "r1"), (b"u2", "credit", "p0", "r1")]
+    assert activities[0][1]["engagement"]["retweets"] == 0  # a retweet's count is its original's
+    assert activities[1][1]["engagement"]["retweets"] == 7
+    assert activities[1][1]["profile_known"] is False
 
 
 @pytest.mark.parametrize(
