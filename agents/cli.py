@@ -244,6 +244,8 @@ def _where_next(settings: Settings, embedded: bool, log_dir: Path) -> None:
     out.print(f"  topics      {', '.join(topic_names(settings))}")
     out.print(f"  queries     {settings.web_url}/trending   {settings.web_url}/topics/%23TAG/trend   "
               f"{settings.web_url}/brands")
+    out.print(f"  influencers {settings.web_url}/topics/%23TAG/influencers?resolution=hour|day   "
+              f"{settings.web_url}/topics/%23TAG/influencer-map   (topic {settings.influencers_topic})")
     out.print(f"  windows     {settings.stats_topic}: one record per closed minute and hour of every topic; the "
               "last ones close about 3 minutes after the replay (event time then follows the wall clock)")
     out.print(f"  broker      {settings.broker_url}" + ("  (embedded, memory only)" if embedded else ""))
