@@ -24,8 +24,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import time
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -35,7 +35,16 @@ from agents.ingest import dead_letter_record
 from agents.tables import add_table, partition_of, register_codec
 from schemas.codec import dumps, loads
 from schemas.records import RejectReason
-from streams.influence import MAP_DEPTH, SIZES, ActivityIn, AuthorState, TopicRanking, iso_utc
+from streams.influence import (
+    MAP_DEPTH,
+    MAX_VALUE_BYTES,
+    SIZES,
+    ActivityIn,
+    AuthorState,
+    CandidateIn,
+    TopicRanking,
+    iso_utc,
+)
 from streams.places import gazetteer, locate
 from streams.windows import topic_kind
 
@@ -47,13 +56,12 @@ log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 10.0
 #: A key is looked at again this long (event time) after its last activity.
 KEEP_S = SIZES["day"] + SIZES["hour"]
+#: An activity dated further than this past the wall clock is left out (a wrong clock or a bad post): its
+#: event time would open windows that push every real one out, and expire every key.
+FUTURE_ALLOWANCE_S = 3600
 
-_AuthorValue = register_codec("brandpulse_influence_author", AuthorState)
-_RankingValue = register_codec("brandpulse_influence_ranking", TopicRanking)
-
-
-def _epoch(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp())
+_AuthorValue = register_codec("brandpulse_influence_author", AuthorState, MAX_VALUE_BYTES)
+_RankingValue = register_codec("brandpulse_influence_ranking", TopicRanking, MAX_VALUE_BYTES)
 
 
 class _Stage:
@@ -61,6 +69,7 @@ class _Stage:
 
     def __init__(self, app: BrandpulseApp, table: faust.Table, name: str) -> None:
         self.app = app
+        self.metrics = app.bp.metrics
         self.table = table
         self.name = name
         self.partitions = app.bp.settings.topic_partitions
@@ -68,8 +77,9 @@ class _Stage:
         self.lock = asyncio.Lock()
         #: newest event time this worker has seen on the stage's input
         self.now_s = 0
-        #: heap of (event time at which to look at the key again, key)
+        #: heap of (event time at which to look at the key again, key); one entry per key
         self.due: list[tuple[int, bytes]] = []
+        self.scheduled: set[bytes] = set()
         self.needs_rebuild = False
 
     def owns(self, key: bytes) -> bool:
@@ -83,7 +93,11 @@ class _Stage:
         self.assigned -= partitions
 
     def schedule(self, key: bytes, last_event_s: int) -> None:
-        heapq.heappush(self.due, (last_event_s + KEEP_S, key))
+        """Look at the key once its idle horizon has passed (one heap entry per key: a key touched again is
+        re-scheduled when its entry comes up and it is not yet idle)."""
+        if key not in self.scheduled:
+            self.scheduled.add(key)
+            heapq.heappush(self.due, (last_event_s + KEEP_S, key))
 
     def expire(self) -> int:
         """Forget the keys of owned partitions idle for KEEP_S of event time; how many went."""
@@ -92,11 +106,13 @@ class _Stage:
                 return 0
             self.due = [(v.last_event_s + KEEP_S, k) for k, v in self.table.items() if v is not None]
             heapq.heapify(self.due)
+            self.scheduled = {k for _, k in self.due}
             self.needs_rebuild = False
             self.now_s = max([self.now_s, *(v.last_event_s for _, v in self.table.items() if v is not None)])
         gone = 0
         while self.due and self.due[0][0] <= self.now_s:
             _, key = heapq.heappop(self.due)
+            self.scheduled.discard(key)
             if not self.owns(key):
                 continue
             value = self.table.get(key)
@@ -108,6 +124,15 @@ class _Stage:
             else:
                 self.schedule(key, value.last_event_s)
         return gone
+
+    async def settle(self, futures: list[Any], dead: int, what: str) -> None:
+        """Wait for every send of a batch; stop the worker if Kafka refused one (the batch is then re-read)."""
+        error = await delivered(futures)
+        if error is not None:
+            fatal("Kafka refused a record of the influence %s stage: %r", what, error)
+        if dead:
+            self.metrics.rejected_total.inc(dead)
+            self.metrics.by_reason[RejectReason.PROCESSING_ERROR.value].inc(dead)
 
 
 class Influence:
@@ -140,20 +165,24 @@ class Influence:
         #: author key -> (state, windows touched, topics touched)
         touched: dict[bytes, tuple[AuthorState, set[tuple[str, int]], set[str]]] = {}
         dead: list[Any] = []
+        horizon = time.time() + FUTURE_ALLOWANCE_S
         for event in events:
             msg = event.message
             if msg.key is None or not msg.value:
                 continue
             entry = touched.get(msg.key)
-            state = entry[0] if entry else (stage.table.get(msg.key) or AuthorState(msg.key.decode()))
-            if state.already_applied(msg.offset):
-                metrics.influence_replayed.inc()
-                continue
             try:
+                state = entry[0] if entry else (stage.table.get(msg.key) or AuthorState(msg.key.decode()))
+                if state.already_applied(msg.offset):
+                    metrics.influence_replayed.inc()
+                    continue
                 act = ActivityIn.from_json(loads(msg.value))
             except Exception as exc:  # our own records: a bug, not bad input; keep it
                 log.exception("activity at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
+                continue
+            if act.event_s > horizon:
+                metrics.influence_future.inc()
                 continue
             windows = state.apply(act, msg.offset)
             if not windows:
@@ -171,12 +200,7 @@ class Influence:
                                "influencer": inf})
                 futures.append(await send(self.app.bp.topics.candidates, key=topic.encode(), value=value))
                 sent += 1
-        error = await delivered(futures)
-        if error is not None:
-            fatal("Kafka refused a record of the influence author stage: %r", error)
-        if dead:
-            metrics.rejected_total.inc(len(dead))
-            metrics.by_reason[RejectReason.PROCESSING_ERROR.value].inc(len(dead))
+        await stage.settle(futures, len(dead), "author")
         metrics.influence_candidates.inc(sent)
         for key, (state, _, _) in touched.items():
             if stage.assigned and not stage.owns(key):
@@ -209,21 +233,19 @@ class Influence:
             if msg.key is None or not msg.value:
                 continue
             try:
-                d = loads(msg.value)
-                resolution, start, inf = d["resolution"], _epoch(d["window_start"]), d["influencer"]
-                event_s = _epoch(inf["last_event_at"])
+                candidate = CandidateIn.from_json(loads(msg.value))
+                entry = touched.get(msg.key)
+                ranking = entry[0] if entry else (stage.table.get(msg.key) or TopicRanking(msg.key.decode()))
             except Exception as exc:
                 log.exception("candidate at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
                 continue
-            entry = touched.get(msg.key)
-            ranking = entry[0] if entry else (stage.table.get(msg.key) or TopicRanking(msg.key.decode()))
             entry = touched.setdefault(msg.key, (ranking, set()))
-            if ranking.upsert(resolution, start, inf, event_s):
-                entry[1].add((resolution, start))
+            if ranking.upsert(candidate):
+                entry[1].add((candidate.resolution, candidate.start))
             else:
                 metrics.influence_late.labels(stage="rankings").inc()
-            stage.now_s = max(stage.now_s, event_s)
+            stage.now_s = max(stage.now_s, candidate.event_s)
         futures = list(dead)
         published: list[str] = []
         for key, (ranking, windows) in touched.items():
@@ -238,12 +260,7 @@ class Influence:
                 futures.append(await send(self.app.bp.topics.influencers, key=key, value=dumps(record)))
                 window.published = signature
                 published.append(resolution)
-        error = await delivered(futures)
-        if error is not None:
-            fatal("Kafka refused a record of the influence ranking stage: %r", error)
-        if dead:
-            metrics.rejected_total.inc(len(dead))
-            metrics.by_reason[RejectReason.PROCESSING_ERROR.value].inc(len(dead))
+        await stage.settle(futures, len(dead), "ranking")
         for resolution in published:
             metrics.influence_rankings.labels(resolution=resolution).inc()
         for key, (ranking, _) in touched.items():

@@ -94,6 +94,10 @@ class Metrics:
             "brandpulse_influence_late", "Activity and candidate records older than the windows kept, by stage.",
             ["stage"], registry=r,
         )
+        self.influence_future = Counter(
+            "brandpulse_influence_future_activities", "Activity dated over an hour past the wall clock, left out of "
+            "influence state (a wrong clock or a bad post).", registry=r,
+        )
         self.influence_replayed = Counter(
             "brandpulse_influence_replayed_activities",
             "Activity records re-read after a restart and skipped because their author had already counted them.",

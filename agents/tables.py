@@ -9,6 +9,7 @@ the key comes from (co-partitioning).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import faust
@@ -17,20 +18,38 @@ from faust.serializers import codecs
 
 from schemas.codec import dumps, loads
 
+log = logging.getLogger(__name__)
+
+#: How many times a value that is too large is compacted, each time harder, before it is written as it is.
+COMPACTION_LEVELS = 6
+
 
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition the producer's default (murmur2) partitioner gives ``key``."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-def register_codec(name: str, record: type) -> type:
+def register_codec(name: str, record: type, max_bytes: int | None = None) -> type:
     """Register a Faust codec that stores ``record`` (with to_json / from_json) as JSON, and return the
     value type that selects it: Faust takes a value type's serializer from ``_options.serializer`` and
-    hands what the codec decoded to ``from_data``."""
+    hands what the codec decoded to ``from_data``.
+
+    With ``max_bytes``, a value whose JSON is larger is made smaller with its ``compact(level)`` first, level
+    by level: the changelog record must stay under the broker's message limit, or Kafka would refuse it and
+    the state would not survive a restart."""
 
     class _Codec(codecs.Codec):
         def _dumps(self, obj: Any) -> bytes:
-            return dumps(obj.to_json())
+            data = dumps(obj.to_json())
+            level = 0
+            while max_bytes is not None and len(data) > max_bytes and level < COMPACTION_LEVELS:
+                level += 1
+                obj.compact(level)
+                data = dumps(obj.to_json())
+            if level:
+                log.warning("%s value of %d bytes after compaction level %d (limit %d)", name, len(data), level,
+                            max_bytes)
+            return data
 
         def _loads(self, s: bytes) -> Any:
             return record.from_json(loads(s))

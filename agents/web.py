@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import wraps
 from typing import TYPE_CHECKING
 
+import aiohttp
 import faust
 from faust import web
 from yarl import URL
@@ -69,6 +70,8 @@ def _resolution(request: web.Request) -> str:
 
 
 TopicView = Callable[[web.View, web.Request, str], Awaitable[web.Response]]
+#: Set on a request one worker forwards to another, so that it is forwarded at most once.
+ROUTED_HEADER = "X-Brandpulse-Routed"
 
 
 def routed(app: BrandpulseApp, table: faust.Table) -> Callable[[TopicView], TopicView]:
@@ -77,7 +80,9 @@ def routed(app: BrandpulseApp, table: faust.Table) -> Callable[[TopicView], Topi
     Faust's own ``table_route`` asks the producer for the key's partition, which fails (HTTP 500) until the
     producer has fetched the changelog topic's metadata, i.e. until the table's first write. Our tables put a
     key in the partition its murmur2 hash gives (``agents.tables``), so that partition is computed here, and
-    the owner is read from the group's assignment (``router.table_metadata``). 503 while no worker owns it.
+    the owner is read from the group's assignment (``router.table_metadata``). A request is forwarded at most
+    once; 503 while no worker owns the partition, while the workers disagree on who does, or when the owner
+    does not answer.
     """
 
     def decorator(fun: TopicView) -> TopicView:
@@ -93,9 +98,20 @@ def routed(app: BrandpulseApp, table: faust.Table) -> Callable[[TopicView], Topi
             here, there = URL(str(app.conf.canonical_url)), URL(owner)
             if (here.host, here.port) == (there.host, there.port):
                 return await fun(self, request, topic)
-            async with app.http_client.request(method=request.method, headers=request.headers,
-                                               url=request.url.with_host(there.host).with_port(there.port)) as resp:
-                return self.text(await resp.text(), content_type=resp.content_type, status=resp.status)
+            if request.headers.get(ROUTED_HEADER):
+                # Routed here by a worker whose view of the assignment differs from ours: a rebalance is
+                # under way. Do not bounce it back.
+                return self.json({"error": "the assignment is changing (rebalancing); try again shortly",
+                                  "topic": topic}, status=503)
+            try:
+                async with app.http_client.request(
+                        method=request.method, headers={**request.headers, ROUTED_HEADER: "1"},
+                        url=request.url.with_host(there.host).with_port(there.port),
+                        timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                    return self.text(await resp.text(), content_type=resp.content_type, status=resp.status)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                return self.json({"error": f"the worker that owns this topic ({owner}) did not answer: "
+                                  f"{type(exc).__name__}", "topic": topic}, status=503)
 
         return view
 

@@ -9,8 +9,9 @@ What it measures, in one run, on the same generated input:
 * **vader only** -- ``orjson.loads`` + vaderSentiment's ``polarity_scores`` alone (the ceiling every
   Python peer shares, as in BENCH.md);
 * **worker** -- the real ``brandpulse worker`` subprocess on a fresh embedded Tansu broker, the input
-  produced before timing; time runs from the first enriched record's broker timestamp to the last.
-  Worker and broker CPU seconds come from /proc.
+  produced before timing; time runs from the first enriched record's broker timestamp to the last, and
+  (a second figure) to when the influence stage has folded every post's activity record, the later
+  stages lagging ingest under a backlog. Worker and broker CPU seconds come from /proc.
 
 Input: posts of 80-240 characters with 1-3 hashtags (Zipf over 1,000 tags), canonical format, like the
 peers' benchmark in BENCH.md; ``--format twitter_v1`` uses the bundled real tweets instead (4 KB each).
@@ -166,6 +167,20 @@ def worker_run(messages: list[bytes], partitions: int, progress: Progress) -> di
                 progress.update(task, completed=done)
             worker_cpu = cpu_seconds(proc.pid)
             broker_cpu = cpu_seconds(broker.proc.pid) - broker_cpu0
+            # Then until the last stage has folded every post too (its activity records): all stages drained.
+            folded = 0
+            while folded < len(messages) and time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"{settings.web_url}/metrics", timeout=2) as r:
+                        body = r.read().decode()
+                    folded = int(sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+                                     if line.startswith('brandpulse_influence_activities_total{role="post"}')))
+                except OSError:
+                    pass
+                if folded < len(messages):
+                    time.sleep(0.2)
+            drained_at = time.time()
+            drained_cpu = cpu_seconds(proc.pid)
         finally:
             stop_process(proc, timeout=30, name="worker")
             progress.remove_task(task)
@@ -174,8 +189,10 @@ def worker_run(messages: list[bytes], partitions: int, progress: Progress) -> di
         raise RuntimeError(f"expected {len(messages)} enriched posts, read {len(records)}")
     stamps = [r.timestamp for r in records]
     span = (max(stamps) - min(stamps)) / 1000
+    drained_span = drained_at - min(stamps) / 1000
     return {"posts_per_s": len(messages) / span, "seconds": span, "worker_cpu_s": worker_cpu,
-            "broker_cpu_s": broker_cpu}
+            "broker_cpu_s": broker_cpu, "drained_posts_per_s": len(messages) / drained_span,
+            "drained_cpu_s": drained_cpu}
 
 
 def spread(values: list[float]) -> str:
@@ -215,9 +232,14 @@ def main() -> None:
                   f"{statistics.median(w) / tm:.2f}",
                   f"worker {statistics.median(r['worker_cpu_s'] for r in worker) * 1000 / args.posts:.3f}, "
                   f"broker {statistics.median(r['broker_cpu_s'] for r in worker) * 1000 / args.posts:.3f}")
+    d = [r["drained_posts_per_s"] for r in worker]
+    table.add_row("  the same, until every stage has folded every post", spread(d),
+                  f"{statistics.median(d) / tm:.2f}",
+                  f"worker {statistics.median(r['drained_cpu_s'] for r in worker) * 1000 / args.posts:.3f}")
     console.print(table)
-    console.print("worker CPU s includes its start-up (about 2 s) and the group join; "
-                  "posts/s is timed from the first to the last enriched record.")
+    console.print("worker CPU s includes its start-up (about 2 s) and the group join; posts/s is timed from the "
+                  "first to the last enriched record, and (second row) to when the influence stage had folded "
+                  "every post's activity.")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ one orjson parse (which itself refuses nesting deeper than 1,024).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -192,6 +193,12 @@ def _iso_time(value: str, path: str) -> datetime:
     return _utc(dt, path)
 
 
+def _optional_time(d: dict, key: str, path: str, parse: Callable[[str, str], datetime]) -> datetime | None:
+    """An optional time field: absent or null gives None; present, it must parse like a required one."""
+    value = _str(d, key, path, required=False)
+    return None if value is None else parse(value, path)
+
+
 def _twitter_time(value: str, path: str) -> datetime:
     """Twitter v1.1's ``Sat Apr 25 16:19:03 +0000 2015``, parsed without the C locale's help."""
     parts = value.split(" ")
@@ -250,6 +257,7 @@ def _decode_canonical(d: dict) -> Post:
             author_handle=_str(ref_d, "author_handle", "ref.author_handle", required=False),
             author=_canonical_author(ref_author_d, "ref.author") if ref_author_d is not None else None,
             text=_str(ref_d, "text", "ref.text", required=False),
+            created_at=_optional_time(ref_d, "created_at", "ref.created_at", _iso_time),
         )
     elif kind != "original":
         raise PostRejected(RejectReason.MISSING_FIELD, f"'ref' is required when kind is {kind!r}")
@@ -325,6 +333,7 @@ def _v1_ref_status(s: dict, path: str) -> Reference:
         author_handle=author.handle if author else None,
         author=author,
         text=_v1_text(s, f"{path}."),
+        created_at=_optional_time(s, "created_at", f"{path}.created_at", _twitter_time),
     )
 
 
@@ -461,9 +470,11 @@ def _decode_twitter_v2(d: dict) -> Post:
             ref_tweet = tweets.get(rid)
             ref_author_id = None
             ref_text = None
+            ref_created = None
             if ref_tweet is not None:
                 ref_author_id = _str(ref_tweet, "author_id", "includes.tweets[ref].author_id", required=False)
                 ref_text = _str(ref_tweet, "text", "includes.tweets[ref].text", required=False)
+                ref_created = _optional_time(ref_tweet, "created_at", "includes.tweets[ref].created_at", _iso_time)
             if ref_author_id is None and kind == "reply":
                 ref_author_id = _str(data, "in_reply_to_user_id", "data.in_reply_to_user_id", required=False)
             ref_user = users.get(ref_author_id) if ref_author_id else None
@@ -474,6 +485,7 @@ def _decode_twitter_v2(d: dict) -> Post:
                 author_handle=ref_author.handle if ref_author else None,
                 author=ref_author,
                 text=ref_text,
+                created_at=ref_created,
             )
 
     text = _str(data, "text", "data.text")

@@ -67,7 +67,8 @@ class Reference:
 
     ``author_id`` / ``author_handle`` are known for every kind the sources describe; ``author`` is
     the full profile when the payload carries it (a v1.1 ``retweeted_status.user``, a v2
-    ``includes.users`` entry), and ``text`` the referenced post's text when it is included.
+    ``includes.users`` entry), ``text`` the referenced post's text and ``created_at`` its time when
+    they are included.
     """
 
     id: str
@@ -75,6 +76,7 @@ class Reference:
     author_handle: str | None = None
     author: Author | None = None
     text: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +194,8 @@ class Activity:
     Ingest sends one per enriched post for its author (``role="post"``), and, for a retweet, quote or
     reply, one for the author of the post it refers to (``role="credit"``): that is how a retweet credits
     the original author. ``post_id`` is the author's post concerned (for a credit, the original) and
-    ``via_id`` the post observed (the retweet itself). ``engagement`` holds the counts the source carried
+    ``via_id`` the post observed (the retweet itself); ``created_at`` is the observed post's time, which
+    places the activity in its windows. ``engagement`` holds the counts the source carried
     for ``post_id`` (a retweet carries its original's retweet count, so it goes to the credit, not to the
     retweeter's own post). ``profile_known`` is false when the source named the original author without
     their profile (their followers are then unknown here, not zero).
@@ -202,6 +205,8 @@ class Activity:
     profile_known: bool
     role: ActivityRole
     post_id: str
+    #: when ``post_id`` was posted, if known (for a credit, the original's time when the source carried it)
+    post_created_at: datetime | None
     via_id: str
     via_kind: Kind
     created_at: datetime

@@ -60,17 +60,23 @@ RESOLUTIONS: tuple[tuple[str, int], ...] = (("hour", 3600), ("day", 86_400))
 SIZES = dict(RESOLUTIONS)
 LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
 
-#: Bounds of one author's state in one window: topics, posts per topic, distinct posts, observed engagements
-#: per post. Past them the least active topic / least engaging post is folded into totals.
+#: Bounds of one author's state in one window: topics, posts per topic, evicted posts remembered per topic,
+#: distinct posts, observed engagements per post. Past them the least active topic is withdrawn, the least
+#: engaging post folded into totals (and remembered, so that a later sighting does not count it again).
 MAX_TOPICS_PER_WINDOW = 64
-MAX_POSTS_PER_TOPIC = 64
+MAX_POSTS_PER_TOPIC = 32
+MAX_EVICTED_REMEMBERED = 64
 MAX_SEEN_POSTS = 1_024
-MAX_OBSERVED_PER_POST = 256
+MAX_OBSERVED_PER_POST = 32
 #: Longest post text kept as evidence.
 MAX_TEXT = 280
+#: Largest serialised table value: under Kafka's default message limit (1 MiB) with room for the record's
+#: framing. A value that would be larger is compacted (``compact``) until it fits.
+MAX_VALUE_BYTES = 900_000
+_KINDS = frozenset(("original", "retweet", "reply", "quote"))
 
 #: Authors a ranking holds per topic, window and sentiment (the top 5 are read from them).
-CANDIDATES_PER_SENTIMENT = 100
+CANDIDATES_PER_SENTIMENT = 50
 TOP_K = 5
 #: How many of each sentiment's best the influencer map counts.
 MAP_DEPTH = 50
@@ -166,8 +172,8 @@ def activities_of(enriched: EnrichedPost) -> list[Activity]:
     common = {"created_at": post.created_at, "topics": topics, "compound": enriched.sentiment.compound,
               "label": enriched.sentiment.label, "via_id": post.id, "via_kind": post.kind}
     own = Engagement() if post.kind == "retweet" else post.engagement
-    out = [Activity(author=post.author, profile_known=True, role="post", post_id=post.id, text=post.text,
-                    engagement=own, **common)]
+    out = [Activity(author=post.author, profile_known=True, role="post", post_id=post.id,
+                    post_created_at=post.created_at, text=post.text, engagement=own, **common)]
     ref = post.ref
     if ref is not None and post.kind != "original":
         author = ref.author or (Author(id=ref.author_id, handle=ref.author_handle or ref.author_id)
@@ -176,12 +182,35 @@ def activities_of(enriched: EnrichedPost) -> list[Activity]:
             carried = (Engagement(retweets=post.engagement.retweets, quotes=post.engagement.quotes)
                        if post.kind == "retweet" else Engagement())
             out.append(Activity(author=author, profile_known=ref.author is not None, role="credit",
-                                post_id=ref.id, text=ref.text, engagement=carried, **common))
+                                post_id=ref.id, post_created_at=ref.created_at, text=ref.text,
+                                engagement=carried, **common))
     return out
 
 
 # ----------------------------------------------------------------------------------------------------------
 # The author stage: activity (keyed by author) -> candidates (keyed by topic)
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise ValueError(what)
+
+
+def _count(v: Any, what: str) -> int:
+    _need(type(v) is int and v >= 0, f"{what} must be a non-negative integer")
+    return v
+
+
+def _text(v: Any, what: str, *, optional: bool = False) -> str | None:
+    _need((optional and v is None) or isinstance(v, str), f"{what} must be a string")
+    return v
+
+
+def _epoch(iso: Any, what: str) -> int:
+    _need(isinstance(iso, str), f"{what} must be a time")
+    dt = datetime.fromisoformat(iso)
+    _need(dt.tzinfo is not None, f"{what} must carry a UTC offset")
+    return int(dt.timestamp())
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +227,7 @@ class ActivityIn:
     profile_known: bool
     role: str  # "post" | "credit"
     post_id: str
+    post_created_s: int | None
     via_id: str
     via_kind: str
     event_s: int
@@ -209,52 +239,116 @@ class ActivityIn:
     replies: int
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> ActivityIn:
+    def from_json(cls, d: Any) -> ActivityIn:
+        """Parse and check one record; ValueError (or KeyError, TypeError) says what is wrong."""
+        _need(isinstance(d, dict), "an activity must be an object")
         a, e = d["author"], d["engagement"]
+        _need(isinstance(a, dict) and isinstance(e, dict), "author and engagement must be objects")
+        _need(d["role"] in ("post", "credit"), "role must be post or credit")
+        _need(d["via_kind"] in _KINDS, f"via_kind must be one of {sorted(_KINDS)}")
+        _need(isinstance(d["topics"], list) and all(isinstance(t, str) for t in d["topics"]),
+              "topics must be a list of strings")
+        _need(isinstance(d["profile_known"], bool), "profile_known must be a boolean")
+        compound = d["compound"]
+        _need(isinstance(compound, int | float) and -1.0 <= compound <= 1.0, "compound must be in [-1, 1]")
+        created = d.get("post_created_at")
         return cls(
-            author_id=a["id"], handle=a["handle"], name=a.get("name"), followers=a["followers"],
-            listed=a["listed"], statuses=a["statuses"], location=a.get("location"),
-            profile_known=d["profile_known"], role=d["role"], post_id=d["post_id"], via_id=d["via_id"],
-            via_kind=d["via_kind"], event_s=int(datetime.fromisoformat(d["created_at"]).timestamp()),
-            topics=tuple(d["topics"]), compound_e4=compound_e4(d["compound"]), text=d.get("text"),
-            retweets=e["retweets"] + e["quotes"], likes=e["likes"], replies=e["replies"],
+            author_id=_text(a["id"], "author.id"), handle=_text(a["handle"], "author.handle"),
+            name=_text(a.get("name"), "author.name", optional=True), followers=_count(a["followers"], "followers"),
+            listed=_count(a["listed"], "listed"), statuses=_count(a["statuses"], "statuses"),
+            location=_text(a.get("location"), "author.location", optional=True),
+            profile_known=d["profile_known"], role=d["role"], post_id=_text(d["post_id"], "post_id"),
+            post_created_s=None if created is None else _epoch(created, "post_created_at"),
+            via_id=_text(d["via_id"], "via_id"), via_kind=d["via_kind"],
+            event_s=_epoch(d["created_at"], "created_at"), topics=tuple(d["topics"]),
+            compound_e4=compound_e4(compound), text=_text(d.get("text"), "text", optional=True),
+            retweets=_count(e["retweets"], "retweets") + _count(e["quotes"], "quotes"),
+            likes=_count(e["likes"], "likes"), replies=_count(e["replies"], "replies"),
         )
 
 
 @dataclass(slots=True)
 class PostStat:
-    """One post of the author's, on one topic, in one window."""
+    """One post of the author's, on one topic, in one window.
 
-    compound_e4: int
+    Carried counts are lifetime totals. For a post created in the window they are engagement received in it;
+    for an older post only their growth while the window watched counts (``base_*`` is the first value seen).
+    """
+
+    compound_e4: int = 0
+    #: whether ``compound_e4`` is the post's own sentiment: the author's own words, or a retweet repeating
+    #: them. A reply or quote is another author's words and says nothing of the credited post's.
+    compound_known: bool = False
     authored: bool = False
-    #: latest counts carried on the post (retweets includes quotes)
-    retweets: int = 0
+    created_in_window: bool = False
+    retweets: int = 0  # latest carried retweets + quotes
     likes: int = 0
     replies: int = 0
+    base_retweets: int = 0
+    base_likes: int = 0
+    base_replies: int = 0
     #: observed retweets / quotes and replies of it: via post id -> "r" (repost) or "c" (comment)
     observed: dict[str, str] = field(default_factory=dict)
     extra_reposts: int = 0
     extra_replies: int = 0
     text: str | None = None
 
+    def carry(self, retweets: int, likes: int, replies: int, *, first: bool) -> None:
+        """A sighting's carried counts. They only grow, so the largest seen is the latest."""
+        if first and not self.created_in_window:
+            self.base_retweets, self.base_likes, self.base_replies = retweets, likes, replies
+        self.retweets = max(self.retweets, retweets)
+        self.likes = max(self.likes, likes)
+        self.replies = max(self.replies, replies)
+
+    def observe(self, via_id: str, kind: str) -> None:
+        if via_id in self.observed:
+            return
+        if len(self.observed) < MAX_OBSERVED_PER_POST:
+            self.observed[via_id] = kind
+        elif kind == "r":
+            self.extra_reposts += 1
+        else:
+            self.extra_replies += 1
+
     def reposts(self) -> int:
+        """Retweets and quotes received in the window: the carried count's share or what was seen, whichever
+        is larger (those seen are among those the count reports)."""
         seen = sum(1 for k in self.observed.values() if k == "r") + self.extra_reposts
-        return max(self.retweets, seen)
+        return max(self.retweets - self.base_retweets, seen)
+
+    def likes_received(self) -> int:
+        return self.likes - self.base_likes
 
     def replies_received(self) -> int:
         seen = sum(1 for k in self.observed.values() if k == "c") + self.extra_replies
-        return max(self.replies, seen)
+        return max(self.replies - self.base_replies, seen)
 
     def engagement(self) -> int:
-        return self.reposts() + self.likes + self.replies_received()
+        return self.reposts() + self.likes_received() + self.replies_received()
+
+    def contribution(self) -> list[int]:
+        """[posts, authored, compound sum, compounds known, reposts, likes, replies] it adds to its topic."""
+        known = int(self.compound_known)
+        return [1, int(self.authored), self.compound_e4 * known, known, self.reposts(), self.likes_received(),
+                self.replies_received()]
+
+    def compacted(self) -> PostStat:
+        """The same counts without the observed ids (which only de-duplicate) and without the text."""
+        reposts = sum(1 for k in self.observed.values() if k == "r") + self.extra_reposts
+        replies = sum(1 for k in self.observed.values() if k == "c") + self.extra_replies
+        return PostStat(self.compound_e4, self.compound_known, self.authored, self.created_in_window,
+                        self.retweets, self.likes, self.replies, self.base_retweets, self.base_likes,
+                        self.base_replies, {}, reposts, replies, None)
 
     def to_json(self) -> list[Any]:
-        return [self.compound_e4, self.authored, self.retweets, self.likes, self.replies, self.observed,
+        return [self.compound_e4, self.compound_known, self.authored, self.created_in_window, self.retweets,
+                self.likes, self.replies, self.base_retweets, self.base_likes, self.base_replies, self.observed,
                 self.extra_reposts, self.extra_replies, self.text]
 
     @classmethod
     def from_json(cls, d: list[Any]) -> PostStat:
-        return cls(d[0], d[1], d[2], d[3], d[4], dict(d[5]), d[6], d[7], d[8])
+        return cls(*d[:10], dict(d[10]), *d[11:])
 
 
 @dataclass(slots=True)
@@ -262,32 +356,58 @@ class TopicActivity:
     """The author's posts on one topic in one window (bounded; evicted posts are folded into totals)."""
 
     posts: dict[str, PostStat] = field(default_factory=dict)
-    #: totals of evicted posts: [count, authored, compound_e4, reposts, likes, replies]
-    evicted: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0, 0])
+    #: totals of evicted posts, as :meth:`PostStat.contribution` lists them
+    evicted: list[int] = field(default_factory=lambda: [0] * 7)
+    #: the latest evicted posts (compacted), so that a post seen again is taken back out of the totals
+    #: instead of counted twice
+    remembered: dict[str, PostStat] = field(default_factory=dict)
     #: the score last sent for this topic (to skip unchanged candidates)
     sent: float | None = None
 
-    def stat(self, post_id: str, compound: int) -> PostStat:
+    def stat(self, post_id: str) -> tuple[PostStat, bool]:
+        """The post's entry, and whether it is new in this window."""
         ps = self.posts.get(post_id)
-        if ps is None:
-            if len(self.posts) >= MAX_POSTS_PER_TOPIC:
-                victim = min(self.posts, key=lambda k: (self.posts[k].engagement(), k))
-                old = self.posts.pop(victim)
-                for i, v in enumerate((1, int(old.authored), old.compound_e4, old.reposts(), old.likes,
-                                       old.replies_received())):
-                    self.evicted[i] += v
-            ps = self.posts[post_id] = PostStat(compound)
-        return ps
+        if ps is not None:
+            return ps, False
+        back = self.remembered.pop(post_id, None)
+        if back is not None:
+            for i, v in enumerate(back.contribution()):
+                self.evicted[i] -= v
+        self._make_room(MAX_POSTS_PER_TOPIC - 1)
+        self.posts[post_id] = back or PostStat()
+        return self.posts[post_id], back is None
+
+    def _make_room(self, keep: int) -> None:
+        while len(self.posts) > keep:
+            victim = min(self.posts, key=lambda k: (self.posts[k].engagement(), self.posts[k].authored, k))
+            old = self.posts.pop(victim).compacted()
+            for i, v in enumerate(old.contribution()):
+                self.evicted[i] += v
+            self.remembered[victim] = old
+            while len(self.remembered) > MAX_EVICTED_REMEMBERED:
+                del self.remembered[next(iter(self.remembered))]  # the oldest eviction is forgotten
 
     def activity(self) -> int:
         return len(self.posts) + self.evicted[0]
 
+    def compact(self, keep: int) -> None:
+        """Drop observed ids and texts (but the best post's), and keep at most ``keep`` posts."""
+        best = max(self.posts, key=lambda k: (self.posts[k].engagement(), self.posts[k].authored, k), default=None)
+        for k, ps in self.posts.items():
+            c = ps.compacted()
+            c.text = ps.text if k == best else None
+            self.posts[k] = c
+        self._make_room(keep)
+        self.remembered.clear()
+
     def to_json(self) -> dict[str, Any]:
-        return {"posts": {k: v.to_json() for k, v in self.posts.items()}, "evicted": self.evicted, "sent": self.sent}
+        return {"posts": {k: v.to_json() for k, v in self.posts.items()}, "evicted": self.evicted,
+                "remembered": {k: v.to_json() for k, v in self.remembered.items()}, "sent": self.sent}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TopicActivity:
-        return cls({k: PostStat.from_json(v) for k, v in d["posts"].items()}, list(d["evicted"]), d.get("sent"))
+        return cls({k: PostStat.from_json(v) for k, v in d["posts"].items()}, list(d["evicted"]),
+                   {k: PostStat.from_json(v) for k, v in d["remembered"].items()}, d.get("sent"))
 
 
 @dataclass(slots=True)
@@ -296,6 +416,8 @@ class AuthorWindow:
     seen: set[str] = field(default_factory=set)
     seen_extra: int = 0
     topics: dict[str, TopicActivity] = field(default_factory=dict)
+    #: topics dropped for the bound since the last candidates: the ranking is told to forget the author there
+    withdrawn: set[str] = field(default_factory=set)
 
     def activity(self) -> int:
         return len(self.seen) + self.seen_extra
@@ -314,16 +436,19 @@ class AuthorWindow:
             if len(self.topics) >= MAX_TOPICS_PER_WINDOW:
                 victim = min(self.topics, key=lambda t: (self.topics[t].activity(), t))
                 del self.topics[victim]
+                self.withdrawn.add(victim)
+            self.withdrawn.discard(topic)
             ta = self.topics[topic] = TopicActivity()
         return ta
 
     def to_json(self) -> dict[str, Any]:
         return {"seen": sorted(self.seen), "seen_extra": self.seen_extra,
-                "topics": {k: v.to_json() for k, v in self.topics.items()}}
+                "topics": {k: v.to_json() for k, v in self.topics.items()}, "withdrawn": sorted(self.withdrawn)}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> AuthorWindow:
-        return cls(set(d["seen"]), d["seen_extra"], {k: TopicActivity.from_json(v) for k, v in d["topics"].items()})
+        return cls(set(d["seen"]), d["seen_extra"], {k: TopicActivity.from_json(v) for k, v in d["topics"].items()},
+                   set(d.get("withdrawn", ())))
 
 
 @dataclass(slots=True)
@@ -370,36 +495,29 @@ class AuthorState:
             window = self.windows.get((resolution, start))
             if window is None:
                 window = self.windows[(resolution, start)] = AuthorWindow()
-            self._fold(window, act)
+            self._fold(window, act, start)
             touched.append((resolution, start))
         self.last_event_s = max(self.last_event_s, act.event_s)
         return touched
 
     @staticmethod
-    def _fold(window: AuthorWindow, act: ActivityIn) -> None:
+    def _fold(window: AuthorWindow, act: ActivityIn, start: int) -> None:
         window.see(act.post_id)
         for topic in act.topics:
-            ps = window.topic(topic).stat(act.post_id, act.compound_e4)
+            ps, first = window.topic(topic).stat(act.post_id)
+            if first:
+                ps.created_in_window = act.post_created_s is not None and act.post_created_s >= start
             if act.role == "post":
                 if not ps.authored:
-                    ps.authored, ps.compound_e4 = True, act.compound_e4
+                    ps.authored, ps.compound_e4, ps.compound_known = True, act.compound_e4, True
                 ps.text = _clip(act.text) or ps.text
             else:
-                kind = "c" if act.via_kind == "reply" else "r"
-                if act.via_id in ps.observed:
-                    pass
-                elif len(ps.observed) < MAX_OBSERVED_PER_POST:
-                    ps.observed[act.via_id] = kind
-                elif kind == "r":
-                    ps.extra_reposts += 1
-                else:
-                    ps.extra_replies += 1
+                ps.observe(act.via_id, "c" if act.via_kind == "reply" else "r")
+                if not ps.compound_known and act.via_kind == "retweet":
+                    ps.compound_e4, ps.compound_known = act.compound_e4, True  # a retweet repeats its words
                 if ps.text is None:
                     ps.text = _clip(act.text)
-            # Counts carried on a post count at their latest value: they only grow, so the largest seen.
-            ps.retweets = max(ps.retweets, act.retweets)
-            ps.likes = max(ps.likes, act.likes)
-            ps.replies = max(ps.replies, act.replies)
+            ps.carry(act.retweets, act.likes, act.replies, first=first)
 
     def influencer(self, resolution: str, start: int, topic: str, w: InfluenceWeights,
                    locate: Callable[[str | None], Place]) -> dict[str, Any] | None:
@@ -409,25 +527,23 @@ class AuthorState:
         ta = window.topics.get(topic) if window else None
         if window is None or ta is None or not ta.activity():
             return None
-        ev = ta.evicted
-        stats = list(ta.posts.values())
-        n = len(stats) + ev[0]
-        authored = sum(1 for p in stats if p.authored) + ev[1]
-        reposts = sum(p.reposts() for p in stats) + ev[3]
-        likes = sum(p.likes for p in stats) + ev[4]
-        replies = sum(p.replies_received() for p in stats) + ev[5]
-        mean = (sum(p.compound_e4 for p in stats) + ev[2]) / n / 10_000
+        totals = list(ta.evicted)
+        for ps in ta.posts.values():
+            for i, v in enumerate(ps.contribution()):
+                totals[i] += v
+        n, authored, compound_sum, known, reposts, likes, replies = totals
+        mean = compound_sum / known / 10_000 if known else 0.0
         relevance = n / max(n, window.activity())
         parts = score((self.followers, self.listed, self.statuses, reposts, likes + replies), relevance, w)
         best_id = max(ta.posts, key=lambda k: (ta.posts[k].engagement(), ta.posts[k].authored, k), default=None)
         top_post = None
         if best_id is not None:
             b = ta.posts[best_id]
-            top_post = {"id": best_id, "text": b.text, "retweets": b.reposts(), "likes": b.likes,
+            top_post = {"id": best_id, "text": b.text, "retweets": b.reposts(), "likes": b.likes_received(),
                         "replies": b.replies_received()}
         return {
             "author_id": self.author_id, "handle": self.handle or self.author_id, "name": self.name,
-            "score": round(parts.score, 4), "reach": round(parts.reach, 4), "resonance": round(parts.resonance, 4),
+            "score": round(parts.score, 6), "reach": round(parts.reach, 4), "resonance": round(parts.resonance, 4),
             "relevance": round(parts.relevance, 4), "followers": self.followers, "listed": self.listed,
             "statuses": self.statuses, "posts": authored, "activity": window.activity(), "retweets": reposts,
             "likes": likes, "replies": replies, "compound_mean": round(mean, 4), "sentiment": stance(mean),
@@ -439,12 +555,16 @@ class AuthorState:
                    locate: Callable[[str | None], Place]) -> list[tuple[str, str, int, dict[str, Any]]]:
         """(topic, resolution, window start, influencer) for every topic of the touched windows whose standing
         changed: the topics touched, and those whose score moved (relevance falls as the author posts
-        elsewhere)."""
+        elsewhere). A topic withdrawn for the bound gives ``{"author_id", "withdrawn": true}``."""
         out = []
         for resolution, start in touched:
             window = self.windows.get((resolution, start))
             if window is None:
                 continue
+            for topic in sorted(window.withdrawn):
+                out.append((topic, resolution, start, {"author_id": self.author_id, "withdrawn": True,
+                                                       "last_event_at": iso_utc(self.last_event_s)}))
+            window.withdrawn.clear()
             for topic, ta in window.topics.items():
                 inf = self.influencer(resolution, start, topic, w, locate)
                 if inf is None or (topic not in topics_touched and ta.sent == inf["score"]):
@@ -456,6 +576,16 @@ class AuthorState:
     def expired(self, now_event_s: int) -> bool:
         """Nothing in the last day and an hour of event time: the state can go."""
         return self.last_event_s + SIZES["day"] + SIZES["hour"] <= now_event_s
+
+    def compact(self, level: int) -> None:
+        """Make the state smaller (the table's value is too large): ids and texts go first, then posts."""
+        keep = max(1, MAX_POSTS_PER_TOPIC >> level)
+        for window in self.windows.values():
+            for ta in window.topics.values():
+                ta.compact(keep)
+            if level >= 2:
+                window.seen_extra += len(window.seen)
+                window.seen = set()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -493,6 +623,46 @@ def rank_key(inf: dict[str, Any]) -> tuple:
     return (-inf["score"], -inf["followers"], inf["handle"], inf["author_id"])
 
 
+_INFLUENCER_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "author_id": str, "handle": str, "score": (int, float), "reach": (int, float), "resonance": (int, float),
+    "relevance": (int, float), "followers": int, "listed": int, "statuses": int, "posts": int, "activity": int,
+    "retweets": int, "likes": int, "replies": int, "compound_mean": (int, float), "sentiment": str,
+    "place": dict, "last_event_at": str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateIn:
+    """One ``influence.candidates`` record, checked: a standing to fold in, or a withdrawal."""
+
+    resolution: str
+    start: int
+    author_id: str
+    event_s: int
+    influencer: dict[str, Any] | None  # None: withdrawn
+
+    @classmethod
+    def from_json(cls, d: Any) -> CandidateIn:
+        """Parse and check; ValueError (or KeyError, TypeError) says what is wrong."""
+        _need(isinstance(d, dict), "a candidate must be an object")
+        _need(d["resolution"] in SIZES, f"resolution must be one of {sorted(SIZES)}")
+        start = _epoch(d["window_start"], "window_start")
+        _need(start % SIZES[d["resolution"]] == 0, "window_start must start a window")
+        inf = d["influencer"]
+        _need(isinstance(inf, dict), "influencer must be an object")
+        author_id = _text(inf["author_id"], "influencer.author_id")
+        event_s = _epoch(inf["last_event_at"], "influencer.last_event_at")
+        if inf.get("withdrawn") is True:
+            return cls(d["resolution"], start, author_id, event_s, None)
+        for name, kind in _INFLUENCER_FIELDS.items():
+            _need(isinstance(inf[name], kind) and not isinstance(inf[name], bool), f"influencer.{name} is malformed")
+        _need(inf["sentiment"] in LABELS, f"influencer.sentiment must be one of {list(LABELS)}")
+        _need(math.isfinite(inf["score"]), "influencer.score must be finite")
+        for key in ("country_code", "country", "region"):
+            _text(inf["place"][key], f"influencer.place.{key}", optional=True)
+        return cls(d["resolution"], start, author_id, event_s, inf)
+
+
 @dataclass(slots=True)
 class RankingWindow:
     #: author id -> the author's latest influencer record
@@ -508,6 +678,11 @@ class RankingWindow:
         if len(same) > CANDIDATES_PER_SENTIMENT:
             worst = max(same, key=rank_key)
             del self.held[worst["author_id"]]
+            self.dropped += 1
+
+    def withdraw(self, author_id: str) -> None:
+        """The author stage dropped this author's topic for its bound: their standing here is no longer kept."""
+        if self.held.pop(author_id, None) is not None:
             self.dropped += 1
 
     def top(self, depth: int = TOP_K) -> dict[str, list[dict[str, Any]]]:
@@ -538,6 +713,18 @@ class RankingWindow:
             f"{i['author_id']}/{i['score']}/{i['posts']}/{i['retweets']}/{i['likes']}/{i['replies']}" for i in rows)
             for label, rows in self.top().items())
 
+    def compact(self, level: int) -> None:
+        """Make the window smaller: texts of posts outside the top 5 go first, then the weakest authors."""
+        top = {i["author_id"] for rows in self.top().values() for i in rows}
+        for author_id, inf in self.held.items():
+            if author_id not in top and inf.get("top_post"):
+                self.held[author_id] = {**inf, "top_post": {**inf["top_post"], "text": None}}
+        keep = max(TOP_K, CANDIDATES_PER_SENTIMENT >> level)
+        for rows in self.top(depth=len(self.held)).values():
+            for inf in rows[keep:]:
+                del self.held[inf["author_id"]]
+                self.dropped += 1
+
     def to_json(self) -> dict[str, Any]:
         return {"held": self.held, "dropped": self.dropped, "published": self.published}
 
@@ -554,20 +741,23 @@ class TopicRanking:
     windows: dict[tuple[str, int], RankingWindow] = field(default_factory=dict)
     last_event_s: int = 0
 
-    def upsert(self, resolution: str, start: int, inf: dict[str, Any], event_s: int) -> bool:
+    def upsert(self, c: CandidateIn) -> bool:
         """Fold one candidate in; False if its window is older than the two kept."""
-        size = SIZES[resolution]
-        newest = self.newest(resolution)
-        if newest is not None and start < newest - size:
+        size = SIZES[c.resolution]
+        newest = self.newest(c.resolution)
+        if newest is not None and c.start < newest - size:
             return False
-        if newest is None or start > newest:
-            for key in [k for k in self.windows if k[0] == resolution and k[1] < start - size]:
+        if newest is None or c.start > newest:
+            for key in [k for k in self.windows if k[0] == c.resolution and k[1] < c.start - size]:
                 del self.windows[key]
-        window = self.windows.get((resolution, start))
+        window = self.windows.get((c.resolution, c.start))
         if window is None:
-            window = self.windows[(resolution, start)] = RankingWindow()
-        window.upsert(inf)
-        self.last_event_s = max(self.last_event_s, event_s)
+            window = self.windows[(c.resolution, c.start)] = RankingWindow()
+        if c.influencer is None:
+            window.withdraw(c.author_id)
+        else:
+            window.upsert(c.influencer)
+        self.last_event_s = max(self.last_event_s, c.event_s)
         return True
 
     def newest(self, resolution: str) -> int | None:
@@ -575,6 +765,10 @@ class TopicRanking:
 
     def expired(self, now_event_s: int) -> bool:
         return self.last_event_s + SIZES["day"] + SIZES["hour"] <= now_event_s
+
+    def compact(self, level: int) -> None:
+        for window in self.windows.values():
+            window.compact(level)
 
     def ranking(self, resolution: str, start: int, kind: str, map_depth: int = MAP_DEPTH) -> dict[str, Any]:
         """The :class:`~schemas.records.InfluencerRanking` of one window, as JSON."""

@@ -56,6 +56,9 @@ def make_posts() -> tuple[list[dict], dict[str, list[str]]]:
                 "engagement": {"likes": 5 * i, "retweets": 0},
             })
         expected[label] = list(reversed(handles))[:5]
+    # A post dated 2099 (a wrong clock) must not push the real windows out or expire anyone.
+    posts.insert(3, {"id": "future-post", "text": "#brandx from the future", "created_at": "2099-01-01T00:00:00Z",
+                     "author": {"id": "id-future", "handle": "future", "followers": 10**9}})
     # A post on #credit retweeted by six others: the retweets credit its author.
     origin = {"id": "id-origin", "handle": "origin", "followers": 300, "location": "Toronto, Canada"}
     posts.append({"id": "origin-post", "text": "Launching #credit today, so proud", "created_at": iso(t),
@@ -145,7 +148,8 @@ def test_the_known_top_five_per_sentiment_comes_back_from_the_endpoint_and_the_t
 
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for f in text_string_to_metric_families(worker.metrics_text()) for s in f.samples}
-    assert samples[("brandpulse_influence_activities_total", (("role", "post"),))] == len(posts)
+    assert samples[("brandpulse_influence_activities_total", (("role", "post"),))] == len(posts) - 1
+    assert samples[("brandpulse_influence_future_activities_total", ())] == 1
     assert samples[("brandpulse_influence_activities_total", (("role", "credit"),))] == RETWEETERS
     assert samples[("brandpulse_influence_authors", ())] == 3 * PER_SENTIMENT + 1 + RETWEETERS
 

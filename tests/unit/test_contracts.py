@@ -27,7 +27,8 @@ def retweet() -> Post:
     return Post(
         id="123", text="RT @united: We are sorry about the #delay", created_at=datetime(2024, 1, 1, 8, tzinfo=UTC),
         author=Author(id="1", handle="alice"), kind="retweet",
-        ref=Reference(id="100", author_id="9", author_handle="united", author=original, text="We are sorry"),
+        ref=Reference(id="100", author_id="9", author_handle="united", author=original, text="We are sorry",
+                      created_at=datetime(2024, 1, 1, 8, tzinfo=UTC)),
         hashtags=("delay",), engagement=Engagement(retweets=3), source="twitter_v1",
     )
 
@@ -63,7 +64,7 @@ def test_the_schema_rejects_a_post_without_an_author():
 def influence_records() -> tuple[list[dict], list[dict], dict]:
     """Activity, candidate and ranking records as the influence stages build them from a real retweet."""
     from agents.settings import DEFAULT_WEIGHTS, read_weights
-    from streams.influence import ActivityIn, AuthorState, TopicRanking, activities_of, iso_utc
+    from streams.influence import ActivityIn, AuthorState, CandidateIn, TopicRanking, activities_of, iso_utc
     from streams.places import locate
 
     weights = read_weights(DEFAULT_WEIGHTS)
@@ -76,9 +77,10 @@ def influence_records() -> tuple[list[dict], list[dict], dict]:
         state = AuthorState(act.author_id)
         windows = state.apply(act)
         for topic, resolution, start, inf in state.candidates(windows, set(act.topics), weights, locate):
-            candidates.append({"topic": topic, "resolution": resolution, "window_start": iso_utc(start),
-                               "influencer": inf})
-            ranking.upsert(resolution, start, inf, act.event_s)
+            doc = orjson.loads(dumps({"topic": topic, "resolution": resolution, "window_start": iso_utc(start),
+                                      "influencer": inf}))
+            candidates.append(doc)
+            ranking.upsert(CandidateIn.from_json(doc))
     (resolution, start), *_ = ranking.windows
     return activities, candidates, orjson.loads(dumps(ranking.ranking(resolution, start, "hashtag")))
 

@@ -254,6 +254,21 @@ def test_canonical_original_may_still_carry_a_reference() -> None:
     assert post.ref == Reference(id="p-0")
 
 
+def test_a_referenced_posts_time_is_kept_when_the_source_gives_it() -> None:
+    canonical_post = decode_post(encode(canonical(kind="retweet", ref={"id": "p-0", "created_at": "2024-05-01T08:00:00Z"})))
+    assert canonical_post.ref.created_at == datetime(2024, 5, 1, 8, tzinfo=UTC)
+    v2 = decode_post(encode(v2_doc(
+        data=v2_post(referenced_tweets=[{"type": "retweeted", "id": "500"}]),
+        tweets=[{"id": "500", "author_id": "1", "text": "t", "created_at": "2023-03-13T09:00:00.000Z"}])))
+    assert v2.ref.created_at == datetime(2023, 3, 13, 9, tzinfo=UTC)
+
+
+def test_a_referenced_posts_malformed_time_is_rejected_naming_the_field() -> None:
+    with pytest.raises(PostRejected) as exc:
+        decode_post(encode(canonical(kind="retweet", ref={"id": "p-0", "created_at": "yesterday"})))
+    assert exc.value.reason is RejectReason.INVALID_FIELD and "ref.created_at" in exc.value.detail
+
+
 def test_canonical_text_may_be_empty() -> None:
     assert decode_post(encode(canonical(text=""))).text == ""
 
@@ -384,6 +399,7 @@ def test_v1_retweet_takes_full_text_of_the_original() -> None:
             location=None,
         ),
         text=original_text,
+        created_at=datetime(2015, 4, 25, 16, 19, 3, tzinfo=UTC),  # the original's own time
     )
     assert post.engagement.retweets == 41
 

@@ -16,6 +16,7 @@ from streams.enrich import enrich
 from streams.influence import (
     ActivityIn,
     AuthorState,
+    CandidateIn,
     InfluenceWeights,
     RankingWindow,
     TopicRanking,
@@ -121,11 +122,27 @@ def test_a_retweet_credits_the_original_author(fold):
 
 def test_a_retweets_carried_count_is_the_originals_and_goes_to_its_author(fold):
     alice, bob = author("alice"), author("bob")
-    original = Reference(id="p1", author_id="alice", author=alice, text="big news #launch")
-    states = fold(post("r1", "RT @alice: big news #launch", bob, kind="retweet", ref=original,
+    original = Reference(id="p1", author_id="alice", author=alice, text="big news #launch",
+                         created_at=T0)  # posted in this hour
+    states = fold(post("r1", "RT @alice: big news #launch", bob, minutes=20, kind="retweet", ref=original,
                        engagement=Engagement(retweets=40, quotes=2)))
     assert standing(states["alice"], "#launch")["retweets"] == 42
     assert standing(states["bob"], "#launch")["retweets"] == 0
+
+
+def test_an_old_posts_lifetime_counts_do_not_count_in_todays_window_only_their_growth(fold):
+    alice = author("alice")
+    old = Reference(id="p1", author_id="alice", author=alice, text="from last week #t",
+                    created_at=T0 - timedelta(days=7))
+    rt = [post(f"r{i}", "RT @alice: from last week #t", author(f"fan{i}"), minutes=i, kind="retweet", ref=old,
+               engagement=Engagement(retweets=10_000 + 10 * i)) for i in range(3)]
+    states = fold(*rt)
+    # 10,000 retweets were received last week; this hour saw 3 retweets and the count grow by 20.
+    assert standing(states["alice"], "#t")["retweets"] == 20
+    unknown_age = Reference(id="p2", author_id="alice", author=alice, text="undated #u")
+    fold(post("r9", "RT @alice: undated #u", author("fan9"), kind="retweet", ref=unknown_age,
+              engagement=Engagement(retweets=500)), states=states)
+    assert standing(states["alice"], "#u")["retweets"] == 1  # an original of unknown age: what was seen
 
 
 def test_observed_retweets_and_the_carried_count_are_not_added_up(fold):
@@ -170,6 +187,19 @@ def test_a_reply_credits_the_author_replied_to_and_a_self_reply_credits_nobody(f
     a = standing(states["alice"], "#t")
     assert a["replies"] == 1
     assert a["posts"] == 2
+
+
+def test_a_reply_or_quote_says_nothing_of_the_credited_authors_sentiment(fold):
+    alice = author("alice")
+    to_alice = Reference(id="p1", author_id="alice", author_handle="alice")
+    states = fold(post("p1", "What a wonderful, lovely day #t", alice),
+                  *[post(f"c{i}", "@alice this is awful, terrible, I hate it #t", author(f"troll{i}"), minutes=1,
+                         kind="reply", ref=to_alice) for i in range(5)])
+    a = standing(states["alice"], "#t")
+    assert a["sentiment"] == "positive" and a["replies"] == 5
+    quoted_only = fold(post("q1", "awful take, I hate this #v", author("bob"), kind="quote",
+                            ref=Reference(id="x1", author_id="carol", author_handle="carol")))
+    assert standing(quoted_only["carol"], "#v")["sentiment"] == "neutral"  # nothing known of carol's words
 
 
 def test_a_credit_without_a_profile_does_not_erase_the_known_one(fold):
@@ -285,6 +315,73 @@ def test_state_is_bounded_by_the_posts_kept_per_topic(fold):
     assert s["top_post"]["id"] == "p199"
 
 
+def test_an_evicted_post_seen_again_is_not_counted_twice(fold):
+    alice = author("alice")
+    first = post("p0", "#t", alice, engagement=Engagement(retweets=5))
+    busy = [post(f"p{i}", "#t", alice, minutes=1, engagement=Engagement(likes=100 + i))
+            for i in range(1, inf.MAX_POSTS_PER_TOPIC + 2)]  # more engaging: p0 is evicted
+    states = fold(first, *busy)
+    assert "p0" not in states["alice"].windows[("hour", int(T0.timestamp()))].topics["#t"].posts
+    fold(post("p0", "#t", alice, minutes=5, engagement=Engagement(retweets=7)), states=states)
+    s = standing(states["alice"], "#t")
+    assert s["retweets"] == 7  # not 5 + 7
+    assert s["posts"] == len(busy) + 1
+
+
+def test_compaction_keeps_the_counts_and_the_best_posts_text(fold):
+    alice = author("alice")
+    original = Reference(id="p1", author_id="alice", author=alice, created_at=T0)
+    states = fold(post("p1", "best #t", alice, engagement=Engagement(likes=9)),
+                  post("p2", "other #t", alice, minutes=1),
+                  *[post(f"r{i}", "RT @alice: best #t", author(f"f{i}"), minutes=2, kind="retweet", ref=original)
+                    for i in range(3)])
+    before = standing(states["alice"], "#t")
+    states["alice"].compact(1)
+    after = standing(states["alice"], "#t")
+    assert {k: after[k] for k in ("retweets", "likes", "posts", "score")} == \
+           {k: before[k] for k in ("retweets", "likes", "posts", "score")}
+    assert after["top_post"]["text"] == "best #t"
+
+
+def test_a_topic_dropped_for_the_bound_is_withdrawn_from_its_ranking(fold):
+    alice = author("alice")
+    tags = [f"#t{i}" for i in range(inf.MAX_TOPICS_PER_WINDOW + 1)]
+    states = fold(*[post(f"p{i}", tag, alice, minutes=i * 0.01) for i, tag in enumerate(tags)])
+    state = states["alice"]
+    window = [("hour", int(T0.timestamp()))]
+    out = state.candidates(window, set(tags), UNIT, nowhere)
+    withdrawn = [c for c in out if c[3].get("withdrawn")]
+    assert [c[0] for c in withdrawn] == ["#t0"]  # the least active, first by name
+    ranking = TopicRanking("#t0")
+    ranking.upsert(CandidateIn("hour", window[0][1], "alice", 0, candidate("alice", 5.0)))
+    ranking.upsert(CandidateIn.from_json(orjson.loads(dumps(
+        {"resolution": "hour", "window_start": inf.iso_utc(window[0][1]), "influencer": withdrawn[0][3]}))))
+    assert ranking.windows[window[0]].held == {}
+    assert ranking.ranking("hour", window[0][1], "hashtag")["exact"] is False
+
+
+def test_malformed_records_are_refused_with_a_reason_not_folded():
+    good = activities_of(enrich(post("p1", "#t", author("alice")), SentimentScorer()))[0]
+    doc = orjson.loads(dumps(good))
+    assert ActivityIn.from_json(doc).topics == ("#t",)
+    for broken, reason in (({**doc, "role": "boss"}, "role"), ({**doc, "topics": "#t"}, "topics"),
+                           ({**doc, "compound": 3}, "compound"), ({**doc, "via_kind": None}, "via_kind"),
+                           ({**doc, "author": {**doc["author"], "followers": -1}}, "followers")):
+        with pytest.raises(ValueError, match=reason):
+            ActivityIn.from_json(broken)
+    cand = {"resolution": "hour", "window_start": "2024-06-01T12:00:00Z",
+            "influencer": candidate("a", 1.0) | {"reach": 0.0, "resonance": 0.0, "relevance": 1.0, "listed": 0,
+                                                "statuses": 0, "activity": 1, "compound_mean": 0.5,
+                                                "last_event_at": "2024-06-01T12:00:00Z"}}
+    assert CandidateIn.from_json(cand).influencer is not None
+    for broken, reason in (({**cand, "resolution": "week"}, "resolution"),
+                           ({**cand, "window_start": "2024-06-01T12:30:00Z"}, "window"),
+                           ({**cand, "influencer": {**cand["influencer"], "sentiment": "angry"}}, "sentiment"),
+                           ({**cand, "influencer": {**cand["influencer"], "score": "high"}}, "score")):
+        with pytest.raises(ValueError, match=reason):
+            CandidateIn.from_json(broken)
+
+
 # --------------------------------------------------------------------------------------------
 # rankings
 
@@ -326,7 +423,7 @@ def test_a_full_sentiment_drops_its_weakest_author_and_says_the_ranking_is_no_lo
     ranking = TopicRanking("#t")
     start = int(T0.timestamp())
     for i in range(inf.CANDIDATES_PER_SENTIMENT + 3):
-        ranking.upsert("hour", start, candidate(f"u{i}", float(i)), int(T0.timestamp()))
+        ranking.upsert(CandidateIn("hour", start, f"u{i}", start, candidate(f"u{i}", float(i))))
     window = ranking.windows[("hour", start)]
     assert len(window.held) == inf.CANDIDATES_PER_SENTIMENT
     assert {"u0", "u1", "u2"}.isdisjoint(window.held)
@@ -363,7 +460,7 @@ def test_a_topic_keeps_the_current_and_previous_window_of_each_size():
     ranking = TopicRanking("#t")
     start = int(T0.timestamp())
     for h in range(3):
-        assert ranking.upsert("hour", start + h * 3600, candidate("a", 1.0), start + h * 3600)
+        assert ranking.upsert(CandidateIn("hour", start + h * 3600, "a", start + h * 3600, candidate("a", 1.0)))
     assert sorted(s - start for r, s in ranking.windows if r == "hour") == [3600, 7200]
-    assert not ranking.upsert("hour", start, candidate("b", 1.0), start)  # older than both: set aside
+    assert not ranking.upsert(CandidateIn("hour", start, "b", start, candidate("b", 1.0)))  # older than both
     assert TopicRanking.from_json(orjson.loads(dumps(ranking.to_json()))) == ranking
