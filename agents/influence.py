@@ -25,14 +25,14 @@ import asyncio
 import heapq
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import faust
 
 from agents.delivery import delivered, fatal, send
 from agents.ingest import dead_letter_record
-from agents.tables import add_table, partition_of, register_codec
+from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
 from schemas.codec import dumps, loads
 from schemas.records import RejectReason
 from streams.influence import (
@@ -61,11 +61,26 @@ KEEP_S = SIZES["day"] + SIZES["hour"]
 FUTURE_ALLOWANCE_S = 3600
 
 _AuthorValue = register_codec("brandpulse_influence_author", AuthorState, MAX_VALUE_BYTES)
-_RankingValue = register_codec("brandpulse_influence_ranking", TopicRanking, MAX_VALUE_BYTES)
+
+
+def entry_key(topic: str, resolution: str, start: int, author_id: str | None) -> bytes:
+    """The ranking table's key of one author's entry in one window (author None: the window's meta)."""
+    return dumps([topic, resolution, start, author_id])
+
+
+class RankingEntries(KeyPartitionedTable):
+    """The ranking table: one entry per (topic, window, author), in the partition of the topic, so that it is
+    co-partitioned with ``influence.candidates`` and a query for the topic finds its owner."""
+
+    def partition_for_key(self, key: Any) -> int:
+        return partition_of(loads(key)[0].encode(), self.partitions or 1)
 
 
 class _Stage:
-    """What both stages share: a table, its assigned partitions, event time seen, and an expiry schedule."""
+    """What both stages share: state per key, the assigned partitions, event time seen, an expiry schedule.
+
+    The author stage's state per key is its table's value; the ranking stage overrides ``value`` / ``items`` /
+    ``forget`` to keep its state in memory, persisted entry by entry."""
 
     def __init__(self, app: BrandpulseApp, table: faust.Table, name: str) -> None:
         self.app = app
@@ -104,22 +119,23 @@ class _Stage:
         if self.needs_rebuild:
             if self.app.rebalancing or not self.app.tables.recovery.completed.is_set():
                 return 0
-            self.due = [(v.last_event_s + KEEP_S, k) for k, v in self.table.items() if v is not None]
+            self.rebuild()
+            self.due = [(v.last_event_s + KEEP_S, k) for k, v in self.items() if v is not None]
             heapq.heapify(self.due)
             self.scheduled = {k for _, k in self.due}
             self.needs_rebuild = False
-            self.now_s = max([self.now_s, *(v.last_event_s for _, v in self.table.items() if v is not None)])
+            self.now_s = max([self.now_s, *(v.last_event_s for _, v in self.items() if v is not None)])
         gone = 0
         while self.due and self.due[0][0] <= self.now_s:
             _, key = heapq.heappop(self.due)
             self.scheduled.discard(key)
             if not self.owns(key):
                 continue
-            value = self.table.get(key)
+            value = self.value(key)
             if value is None:
                 continue
             if value.expired(self.now_s):
-                del self.table[key]
+                self.forget(key)
                 gone += 1
             else:
                 self.schedule(key, value.last_event_s)
@@ -134,6 +150,77 @@ class _Stage:
             self.metrics.rejected_total.inc(dead)
             self.metrics.by_reason[RejectReason.PROCESSING_ERROR.value].inc(dead)
 
+    def value(self, key: bytes) -> Any:
+        return self.table.get(key)
+
+    def items(self) -> Iterable[tuple[bytes, Any]]:
+        return self.table.items()
+
+    def forget(self, key: bytes) -> None:
+        del self.table[key]
+
+    def rebuild(self) -> None:
+        """After an assignment, once the table is recovered: derive what is kept in memory."""
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+class _RankingStage(_Stage):
+    """The ranking stage's state: :class:`TopicRanking` per topic in memory, one table entry per (topic,
+    window, author) and one per window for its meta. Its changelog carries what changed, not whole rankings
+    (a topic's ranking is up to 600 authors: rewriting it per batch cost 20 KB of changelog per post)."""
+
+    def __init__(self, app: BrandpulseApp, table: faust.Table, name: str) -> None:
+        super().__init__(app, table, name)
+        self.index: dict[bytes, TopicRanking] = {}
+
+    def value(self, key: bytes) -> TopicRanking | None:
+        return self.index.get(key)
+
+    def items(self) -> Iterable[tuple[bytes, TopicRanking]]:
+        return self.index.items()
+
+    def forget(self, key: bytes) -> None:
+        ranking = self.index.pop(key)
+        for (resolution, start), window in ranking.windows.items():
+            for held in window.held.values():
+                for author_id in held:
+                    self.table.pop(entry_key(ranking.topic, resolution, start, author_id), None)
+            self.table.pop(entry_key(ranking.topic, resolution, start, None), None)
+
+    def persist(self, key: bytes, ranking: TopicRanking) -> None:
+        """Write what changed in ``ranking`` since it was last persisted: an entry per author changed."""
+        for resolution, start, author_id, value in ranking.changes():
+            k = entry_key(ranking.topic, resolution, start, author_id)
+            if value is None:
+                self.table.pop(k, None)
+            else:
+                self.table[k] = dumps(value)
+        self.index[key] = ranking
+
+    def rebuild(self) -> None:
+        grouped: dict[str, list[tuple[str, int, str | None, dict[str, Any]]]] = {}
+        for k, v in self.table.items():
+            if v is None:
+                continue
+            topic, resolution, start, author_id = loads(k)
+            if self.owns(topic.encode()):
+                grouped.setdefault(topic, []).append((resolution, start, author_id, loads(v)))
+        self.index = {t.encode(): TopicRanking.from_entries(t, entries) for t, entries in grouped.items()}
+
+    def ensure_index(self) -> None:
+        if self.needs_rebuild and not self.app.rebalancing and self.app.tables.recovery.completed.is_set():
+            self.expire()  # rebuilds the index and the expiry schedule
+
+    def on_revoked(self, partitions: set[int]) -> None:
+        super().on_revoked(partitions)
+        for key in [k for k in self.index if not self.owns(k)]:
+            del self.index[key]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
 
 class Influence:
     """The influence stages' runtime state on this worker."""
@@ -146,9 +233,11 @@ class Influence:
         self.authors = _Stage(app, add_table(
             app, "influence-authors", _AuthorValue,
             "Per author: the latest profile and hour / day activity per topic (key: the author id)."), "authors")
-        self.rankings = _Stage(app, add_table(
-            app, "influence-rankings", _RankingValue,
-            "Per topic and brand: bounded candidates per window and sentiment (key: the topic)."), "rankings")
+        self.rankings = _RankingStage(app, app.tables.add(RankingEntries(
+            app, name="influence-rankings", default=None, beacon=app.tables.beacon, key_type=bytes,
+            value_type=bytes, partitions=self.settings.topic_partitions,
+            help="Per topic, window and author: the author's standing (key: [topic, resolution, start, author "
+                 "id]; author null: the window's meta).")), "rankings")
 
     # -- the author stage ---------------------------------------------------------------------------
 
@@ -226,6 +315,7 @@ class Influence:
 
     async def _fold_candidates(self, events: list[faust.types.EventT]) -> None:
         stage, metrics = self.rankings, self.metrics
+        stage.ensure_index()
         touched: dict[bytes, tuple[TopicRanking, set[tuple[str, int]]]] = {}
         dead: list[Any] = []
         for event in events:
@@ -235,7 +325,7 @@ class Influence:
             try:
                 candidate = CandidateIn.from_json(loads(msg.value))
                 entry = touched.get(msg.key)
-                ranking = entry[0] if entry else (stage.table.get(msg.key) or TopicRanking(msg.key.decode()))
+                ranking = entry[0] if entry else (stage.index.get(msg.key) or TopicRanking(msg.key.decode()))
             except Exception as exc:
                 log.exception("candidate at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
@@ -258,7 +348,7 @@ class Influence:
                     continue
                 record = ranking.ranking(resolution, start, topic_kind(ranking.topic))
                 futures.append(await send(self.app.bp.topics.influencers, key=key, value=dumps(record)))
-                window.published = signature
+                window.published, window.meta_dirty = signature, True
                 published.append(resolution)
         await stage.settle(futures, len(dead), "ranking")
         for resolution in published:
@@ -266,15 +356,16 @@ class Influence:
         for key, (ranking, _) in touched.items():
             if stage.assigned and not stage.owns(key):
                 continue
-            stage.table[key] = ranking
+            stage.persist(key, ranking)  # one changelog record per entry changed
             stage.schedule(key, ranking.last_event_s)
-        metrics.influence_topics.set(len(stage.table))
+        metrics.influence_topics.set(len(stage))
 
     # -- queries ------------------------------------------------------------------------------------
 
     def ranking(self, topic: str, resolution: str, which: str, map_depth: int = MAP_DEPTH) -> dict[str, Any] | None:
         """The current (newest) or previous window's ranking of ``topic`` on this worker, or None."""
-        ranking = self.rankings.table.get(topic.encode())
+        self.rankings.ensure_index()
+        ranking = self.rankings.index.get(topic.encode())
         if ranking is None:
             return None
         newest = ranking.newest(resolution)
@@ -297,8 +388,8 @@ class Influence:
                     continue
             if gone:
                 self.metrics.influence_expired.labels(table=table).inc(gone)
-        self.metrics.influence_authors.set(len(self.authors.table))
-        self.metrics.influence_topics.set(len(self.rankings.table))
+        self.metrics.influence_authors.set(len(self.authors))
+        self.metrics.influence_topics.set(len(self.rankings))
 
 
 def register(app: BrandpulseApp) -> Influence:

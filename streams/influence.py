@@ -30,10 +30,12 @@ State is bounded per author and per topic whatever the traffic (see the ``MAX_*`
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from schemas.records import Activity, Author, Engagement, EnrichedPost, Place, SentimentLabel
@@ -547,7 +549,7 @@ class AuthorState:
             "relevance": round(parts.relevance, 4), "followers": self.followers, "listed": self.listed,
             "statuses": self.statuses, "posts": authored, "activity": window.activity(), "retweets": reposts,
             "likes": likes, "replies": replies, "compound_mean": round(mean, 4), "sentiment": stance(mean),
-            "location": self.location, "place": asdict(locate(self.location)), "top_post": top_post,
+            "location": self.location, "place": _place_json(locate(self.location)), "top_post": top_post,
             "last_event_at": iso_utc(self.last_event_s),
         }
 
@@ -603,6 +605,12 @@ class AuthorState:
             windows={(r, s): AuthorWindow.from_json(win) for r, s, win in d["windows"]},
             last_event_s=d["last_event_s"], applied_offset=d["applied_offset"],
         )
+
+
+@lru_cache(maxsize=65_536)
+def _place_json(place: Place) -> dict[str, Any]:
+    """A place's JSON form, built once per place (the records that carry it never change it)."""
+    return asdict(place)
 
 
 def _clip(text: str | None) -> str | None:
@@ -665,31 +673,57 @@ class CandidateIn:
 
 @dataclass(slots=True)
 class RankingWindow:
-    #: author id -> the author's latest influencer record
-    held: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: authors dropped because a sentiment held CANDIDATES_PER_SENTIMENT better ones
+    """One window of a topic's ranking: the best authors per sentiment (bounded), and what was published.
+
+    ``dirty`` names the authors whose entry changed since the owner last persisted the window (the ranking
+    stage writes one table record per changed entry, so its changelog traffic follows the changes, not the
+    size of the rankings); ``meta_dirty`` says the same of ``dropped`` and ``published``.
+    """
+
+    #: sentiment -> author id -> the author's latest influencer record
+    held: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {label: {} for label in LABELS})
+    #: authors dropped because a sentiment held CANDIDATES_PER_SENTIMENT better ones, or withdrawn
     dropped: int = 0
     #: what was last published (so that an unchanged top 5 is not published again)
     published: str | None = None
+    dirty: set[str] = field(default_factory=set)
+    meta_dirty: bool = False
 
     def upsert(self, inf: dict[str, Any]) -> None:
-        self.held[inf["author_id"]] = inf
-        same = [a for a in self.held.values() if a["sentiment"] == inf["sentiment"]]
+        author_id, label = inf["author_id"], inf["sentiment"]
+        for other in LABELS:
+            if other != label:
+                self.held[other].pop(author_id, None)
+        same = self.held[label]
+        same[author_id] = inf
+        self.dirty.add(author_id)
         if len(same) > CANDIDATES_PER_SENTIMENT:
-            worst = max(same, key=rank_key)
-            del self.held[worst["author_id"]]
+            worst = max(same.values(), key=rank_key)
+            del same[worst["author_id"]]
+            self.dirty.add(worst["author_id"])
             self.dropped += 1
+            self.meta_dirty = True
 
     def withdraw(self, author_id: str) -> None:
         """The author stage dropped this author's topic for its bound: their standing here is no longer kept."""
-        if self.held.pop(author_id, None) is not None:
-            self.dropped += 1
+        for label in LABELS:
+            if self.held[label].pop(author_id, None) is not None:
+                self.dirty.add(author_id)
+                self.dropped += 1
+                self.meta_dirty = True
+
+    def get(self, author_id: str) -> dict[str, Any] | None:
+        for label in LABELS:
+            inf = self.held[label].get(author_id)
+            if inf is not None:
+                return inf
+        return None
+
+    def size(self) -> int:
+        return sum(len(h) for h in self.held.values())
 
     def top(self, depth: int = TOP_K) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {label: [] for label in LABELS}
-        for inf in self.held.values():
-            out[inf["sentiment"]].append(inf)
-        return {label: sorted(rows, key=rank_key)[:depth] for label, rows in out.items()}
+        return {label: heapq.nsmallest(depth, self.held[label].values(), key=rank_key) for label in LABELS}
 
     def places(self, depth: int = MAP_DEPTH) -> list[dict[str, Any]]:
         """The influencer map: the top ``depth`` of each sentiment counted by place; unknown kept as a bucket."""
@@ -713,33 +747,23 @@ class RankingWindow:
             f"{i['author_id']}/{i['score']}/{i['posts']}/{i['retweets']}/{i['likes']}/{i['replies']}" for i in rows)
             for label, rows in self.top().items())
 
-    def compact(self, level: int) -> None:
-        """Make the window smaller: texts of posts outside the top 5 go first, then the weakest authors."""
-        top = {i["author_id"] for rows in self.top().values() for i in rows}
-        for author_id, inf in self.held.items():
-            if author_id not in top and inf.get("top_post"):
-                self.held[author_id] = {**inf, "top_post": {**inf["top_post"], "text": None}}
-        keep = max(TOP_K, CANDIDATES_PER_SENTIMENT >> level)
-        for rows in self.top(depth=len(self.held)).values():
-            for inf in rows[keep:]:
-                del self.held[inf["author_id"]]
-                self.dropped += 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {"held": self.held, "dropped": self.dropped, "published": self.published}
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> RankingWindow:
-        return cls(dict(d["held"]), d["dropped"], d.get("published"))
+    def meta(self) -> dict[str, Any]:
+        return {"dropped": self.dropped, "published": self.published}
 
 
 @dataclass(slots=True)
 class TopicRanking:
-    """A topic's rankings (a table value, keyed by the topic): the current and previous window of each size."""
+    """A topic's rankings: the current and previous window of each size.
+
+    The ranking stage keeps these in memory, persisted as one table entry per (window, author) plus one per
+    window for its ``meta`` (``entries`` / ``from_entries``), rebuilt from the table after a rebalance.
+    """
 
     topic: str
     windows: dict[tuple[str, int], RankingWindow] = field(default_factory=dict)
     last_event_s: int = 0
+    #: windows pruned since the owner last persisted: (resolution, start, authors they held)
+    pruned: list[tuple[str, int, list[str]]] = field(default_factory=list)
 
     def upsert(self, c: CandidateIn) -> bool:
         """Fold one candidate in; False if its window is older than the two kept."""
@@ -749,10 +773,11 @@ class TopicRanking:
             return False
         if newest is None or c.start > newest:
             for key in [k for k in self.windows if k[0] == c.resolution and k[1] < c.start - size]:
-                del self.windows[key]
+                old = self.windows.pop(key)
+                self.pruned.append((*key, [a for h in old.held.values() for a in h] + sorted(old.dirty)))
         window = self.windows.get((c.resolution, c.start))
         if window is None:
-            window = self.windows[(c.resolution, c.start)] = RankingWindow()
+            window = self.windows[(c.resolution, c.start)] = RankingWindow(meta_dirty=True)
         if c.influencer is None:
             window.withdraw(c.author_id)
         else:
@@ -766,10 +791,6 @@ class TopicRanking:
     def expired(self, now_event_s: int) -> bool:
         return self.last_event_s + SIZES["day"] + SIZES["hour"] <= now_event_s
 
-    def compact(self, level: int) -> None:
-        for window in self.windows.values():
-            window.compact(level)
-
     def ranking(self, resolution: str, start: int, kind: str, map_depth: int = MAP_DEPTH) -> dict[str, Any]:
         """The :class:`~schemas.records.InfluencerRanking` of one window, as JSON."""
         window = self.windows[(resolution, start)]
@@ -777,14 +798,37 @@ class TopicRanking:
             "topic": self.topic, "kind": kind, "resolution": resolution,
             "window_start": iso_utc(start), "window_end": iso_utc(start + SIZES[resolution]),
             "top": window.top(), "places": window.places(map_depth), "map_depth": map_depth,
-            "ranked_authors": len(window.held), "exact": window.dropped == 0,
+            "ranked_authors": window.size(), "exact": window.dropped == 0,
         }
 
-    def to_json(self) -> dict[str, Any]:
-        return {"topic": self.topic, "last_event_s": self.last_event_s,
-                "windows": [[r, s, w.to_json()] for (r, s), w in self.windows.items()]}
+    def changes(self) -> list[tuple[str, int, str | None, dict[str, Any] | None]]:
+        """What changed since the last call, as (resolution, start, author id or None for the window's meta,
+        the value to store or None to delete); clears the record of changes."""
+        out: list[tuple[str, int, str | None, dict[str, Any] | None]] = []
+        for resolution, start, authors in self.pruned:
+            out.append((resolution, start, None, None))
+            out.extend((resolution, start, a, None) for a in dict.fromkeys(authors))
+        self.pruned = []
+        for (resolution, start), window in self.windows.items():
+            for author_id in sorted(window.dirty):
+                out.append((resolution, start, author_id, window.get(author_id)))
+            window.dirty.clear()
+            if window.meta_dirty:
+                out.append((resolution, start, None, {**window.meta(), "last_event_s": self.last_event_s}))
+                window.meta_dirty = False
+        return out
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> TopicRanking:
-        return cls(d["topic"], {(r, s): RankingWindow.from_json(w) for r, s, w in d["windows"]},
-                   d["last_event_s"])
+    def from_entries(cls, topic: str, entries: Iterable[tuple[str, int, str | None, dict[str, Any]]]) -> TopicRanking:
+        """Rebuild from stored entries (as :meth:`changes` gave them, deletions applied)."""
+        ranking = cls(topic)
+        for resolution, start, author_id, value in entries:
+            window = ranking.windows.get((resolution, start))
+            if window is None:
+                window = ranking.windows[(resolution, start)] = RankingWindow()
+            if author_id is None:
+                window.dropped, window.published = value["dropped"], value["published"]
+                ranking.last_event_s = max(ranking.last_event_s, value["last_event_s"])
+            else:
+                window.held[value["sentiment"]][author_id] = value
+        return ranking

@@ -105,3 +105,27 @@ def test_a_watchlist_given_twice_is_refused(tmp_path):
     with pytest.raises(SettingsError) as info:
         load_settings({"BRANDPULSE_WATCHLIST": '{"a": ["#a"]}', "BRANDPULSE_WATCHLIST_FILE": str(f)})
     assert "set BRANDPULSE_WATCHLIST or BRANDPULSE_WATCHLIST_FILE, not both" in str(info.value)
+
+
+def test_the_shipped_influence_weights_load_by_default_and_a_file_can_replace_them(tmp_path):
+    import json
+
+    shipped = load_settings({}).influence_weights
+    assert shipped.model == "logistic" and len(shipped.coef) == 5
+    own = tmp_path / "w.json"
+    own.write_text(json.dumps(shipped.to_json() | {"coef": [1, 1, 1, 1, 1]}))
+    assert load_settings({"BRANDPULSE_INFLUENCE_WEIGHTS_FILE": str(own)}).influence_weights.coef == (1, 1, 1, 1, 1)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read"),
+    ("{not json", "is not JSON"),
+    ('{"features": ["followers"], "coef": [1], "mean": [0], "std": [1]}', "'features' must be"),
+])
+def test_bad_influence_weights_stop_start_up_naming_the_variable(tmp_path, content, message):
+    path = tmp_path / "weights.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"BRANDPULSE_INFLUENCE_WEIGHTS_FILE": str(path)})
+    assert "BRANDPULSE_INFLUENCE_WEIGHTS_FILE" in str(exc.value) and message in str(exc.value)
