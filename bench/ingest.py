@@ -133,6 +133,16 @@ async def produce_all(bootstrap: list[str], topic: str, messages: list[bytes]) -
         await producer.stop()
 
 
+def metric_sum(web_url: str, prefix: str, last: int) -> int:
+    """The sum of the worker's samples whose line starts with ``prefix``; ``last`` if it cannot be read now."""
+    try:
+        with urllib.request.urlopen(f"{web_url}/metrics", timeout=2) as r:
+            body = r.read().decode()
+    except OSError:
+        return last
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith(prefix)))
+
+
 def worker_run(messages: list[bytes], partitions: int, progress: Progress) -> dict[str, float]:
     run_id = uuid.uuid4().hex[:8]
     with EmbeddedBroker() as broker:
@@ -157,26 +167,14 @@ def worker_run(messages: list[bytes], partitions: int, progress: Progress) -> di
                 time.sleep(0.5)
                 if proc.poll() is not None:
                     raise RuntimeError(f"worker exited with {proc.returncode}")
-                try:
-                    with urllib.request.urlopen(f"{settings.web_url}/metrics", timeout=2) as r:
-                        body = r.read().decode()
-                    done = int(sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-                                   if line.startswith("brandpulse_posts_total{")))
-                except OSError:
-                    pass
+                done = metric_sum(settings.web_url, "brandpulse_posts_total{", done)
                 progress.update(task, completed=done)
             worker_cpu = cpu_seconds(proc.pid)
             broker_cpu = cpu_seconds(broker.proc.pid) - broker_cpu0
             # Then until the last stage has folded every post too (its activity records): all stages drained.
             folded = 0
             while folded < len(messages) and time.monotonic() < deadline:
-                try:
-                    with urllib.request.urlopen(f"{settings.web_url}/metrics", timeout=2) as r:
-                        body = r.read().decode()
-                    folded = int(sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines()
-                                     if line.startswith('brandpulse_influence_activities_total{role="post"}')))
-                except OSError:
-                    pass
+                folded = metric_sum(settings.web_url, 'brandpulse_influence_activities_total{role="post"}', folded)
                 if folded < len(messages):
                     time.sleep(0.2)
             drained_at = time.time()
