@@ -81,7 +81,10 @@ def test_the_auc_is_measured_with_the_streams_own_score(tmp_path: Path):
     assert evaluation.mean(LOGISTIC) > 0.8
 
 
-def test_the_command_prints_the_figures_and_writes_weights_the_worker_reads(tmp_path: Path):
+def test_the_command_prints_the_figures_and_writes_weights_the_worker_reads(tmp_path: Path, monkeypatch):
+    import agents.cli
+
+    monkeypatch.setattr(agents.cli.out, "width", 160)  # the table's cells wrap on a narrow terminal
     data, out = write_pairs(tmp_path / "pairs.csv"), tmp_path / "w" / "weights.json"
     result = CliRunner().invoke(cli, ["train-influence", "--data", str(data), "--out", str(out), "--folds", "3"])
     assert result.exit_code == 0, result.output
