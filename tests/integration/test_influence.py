@@ -157,3 +157,33 @@ def test_the_known_top_five_per_sentiment_comes_back_from_the_endpoint_and_the_t
     assert get(worker, "/topics/%23brandx/influencer-map?depth=0")[0] == 400
     assert get(worker, "/topics/%23never-seen/influencers")[0] == 404
     assert get(worker, "/topics/%23brandx/influencers?window=previous")[0] == 404
+
+
+def test_rankings_survive_a_restart_and_keep_folding(start_worker, scenario, tmp_path):
+    """A new worker of the same deployment rebuilds the rankings from the changelog it recovers, and folds
+    new standings into them: the top 5 after the restart is the old one with the newcomer in place."""
+    from agents.broker import stop_process
+
+    path, _, expected = scenario
+    first = start_worker()
+    run_replay(first, path)
+    complete = lambda body: sum(len(v) for v in body["top"].values()) == 15  # noqa: E731
+    before = wait_for(first, "/topics/%23brandx/influencers?resolution=day", complete)
+    assert handles(before) == expected
+    assert stop_process(first.proc, timeout=30, name="worker") == 0
+
+    second = start_worker()  # same app id and topics, a new process: state comes back from the changelog
+    after = wait_for(second, "/topics/%23brandx/influencers?resolution=day", complete)
+    assert after == before
+
+    newcomer = {"id": "star-post", "text": TEXTS["positive"], "created_at": "2024-06-01T12:59:00Z",
+                "author": {"id": "id-star", "handle": "star", "followers": 10**9, "listed": 10**6,
+                           "statuses": 10**6, "location": "Paris"}, "engagement": {"likes": 1000}}
+    more = tmp_path / "more.jsonl"
+    more.write_bytes(orjson.dumps(newcomer) + b"\n")
+    run_replay(second, more)
+    body = wait_for(second, "/topics/%23brandx/influencers?resolution=day",
+                    lambda b: b["top"]["positive"] and b["top"]["positive"][0]["handle"] == "star")
+    assert handles(body)["positive"] == ["star", *expected["positive"][:4]]
+    assert handles(body)["negative"] == expected["negative"]
+    assert body["ranked_authors"] == 3 * PER_SENTIMENT + 1
