@@ -59,6 +59,8 @@ KEEP_S = SIZES["day"] + SIZES["hour"]
 #: An activity dated further than this past the wall clock is left out (a wrong clock or a bad post): its
 #: event time would open windows that push every real one out, and expire every key.
 FUTURE_ALLOWANCE_S = 3600
+#: Most author standings in one influence.candidates record (about 650 bytes each).
+CANDIDATES_PER_RECORD = 200
 
 _AuthorValue = register_codec("brandpulse_influence_author", AuthorState, MAX_VALUE_BYTES)
 
@@ -283,12 +285,17 @@ class Influence:
             stage.now_s = max(stage.now_s, act.event_s)
         futures = list(dead)
         sent = 0
+        by_topic: dict[str, list[dict[str, Any]]] = {}
         for state, windows, topics in touched.values():
             for topic, resolution, start, inf in state.candidates(sorted(windows), topics, self.weights, locate):
-                value = dumps({"topic": topic, "resolution": resolution, "window_start": iso_utc(start),
-                               "influencer": inf})
-                futures.append(await send(self.app.bp.topics.candidates, key=topic.encode(), value=value))
+                by_topic.setdefault(topic, []).append(
+                    {"resolution": resolution, "window_start": iso_utc(start), "influencer": inf})
                 sent += 1
+        # One record per topic and batch (in chunks), not one per author: Faust's per-message cost dominates.
+        for topic, standings in by_topic.items():
+            for i in range(0, len(standings), CANDIDATES_PER_RECORD):
+                value = dumps({"topic": topic, "candidates": standings[i:i + CANDIDATES_PER_RECORD]})
+                futures.append(await send(self.app.bp.topics.candidates, key=topic.encode(), value=value))
         await stage.settle(futures, len(dead), "author")
         metrics.influence_candidates.inc(sent)
         for key, (state, _, _) in touched.items():
@@ -323,19 +330,23 @@ class Influence:
             if msg.key is None or not msg.value:
                 continue
             try:
-                candidate = CandidateIn.from_json(loads(msg.value))
+                doc = loads(msg.value)
+                if not isinstance(doc, dict) or not isinstance(doc.get("candidates"), list):
+                    raise ValueError("a candidates record must be an object with a list of candidates")
+                candidates = [CandidateIn.from_json(c) for c in doc["candidates"]]
                 entry = touched.get(msg.key)
                 ranking = entry[0] if entry else (stage.index.get(msg.key) or TopicRanking(msg.key.decode()))
             except Exception as exc:
-                log.exception("candidate at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                log.exception("candidates at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
                 continue
             entry = touched.setdefault(msg.key, (ranking, set()))
-            if ranking.upsert(candidate):
-                entry[1].add((candidate.resolution, candidate.start))
-            else:
-                metrics.influence_late.labels(stage="rankings").inc()
-            stage.now_s = max(stage.now_s, candidate.event_s)
+            for candidate in candidates:
+                if ranking.upsert(candidate):
+                    entry[1].add((candidate.resolution, candidate.start))
+                else:
+                    metrics.influence_late.labels(stage="rankings").inc()
+                stage.now_s = max(stage.now_s, candidate.event_s)
         futures = list(dead)
         published: list[str] = []
         for key, (ranking, windows) in touched.items():

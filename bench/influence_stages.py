@@ -55,19 +55,22 @@ def main() -> None:
             entry = touched.setdefault(act.author_id, (state, set(), set()))
             entry[1].update(state.apply(act))
             entry[2].update(act.topics)
-        candidates = []
+        by_topic: dict[str, list] = {}
         for key, (state, windows, topics) in touched.items():
             for topic, resolution, start, inf in state.candidates(sorted(windows), topics, weights, locate):
-                value = dumps({"topic": topic, "resolution": resolution, "window_start": iso_utc(start),
-                               "influencer": inf})
-                sent["candidates"] += len(value)
-                counts["candidates"] += 1
-                candidates.append((topic, value))
+                by_topic.setdefault(topic, []).append(
+                    {"resolution": resolution, "window_start": iso_utc(start), "influencer": inf})
             authors[key] = state
             sent["author changelog"] += len(dumps(state.to_json()))
+        candidates = []
+        for topic, standings in by_topic.items():  # one record per topic and batch, as score_authors sends
+            value = dumps({"topic": topic, "candidates": standings})
+            sent["candidates"] += len(value)
+            counts["candidates"] += 1
+            candidates.extend((topic, c) for c in loads(value)["candidates"])
         windows_touched: dict[str, tuple[TopicRanking, set]] = {}
-        for topic, value in candidates:
-            c = CandidateIn.from_json(loads(value))
+        for topic, doc in candidates:
+            c = CandidateIn.from_json(doc)
             ranking = windows_touched[topic][0] if topic in windows_touched else (
                 rankings.get(topic) or TopicRanking(topic))
             if ranking.upsert(c):

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from schemas.records import Activity, EnrichedPost, InfluenceCandidate, InfluencerRanking, Mention, Post, WindowStats
+from schemas.records import Activity, EnrichedPost, InfluenceCandidates, InfluencerRanking, Mention, Post, WindowStats
 
 SCHEMA_DIR = Path(__file__).parent / "jsonschema"
 
@@ -52,11 +52,11 @@ CONTRACTS: dict[str, tuple[type, str, str]] = {
         "One observed post's bearing on one author's influence: the author posted, or a post of theirs was "
         "retweeted, quoted or replied to (topic `influence.activity`, key: the author id; internal).",
     ),
-    "influence-candidate": (
-        InfluenceCandidate,
-        "brandpulse influence candidate",
-        "An author's latest standing on one topic in one hour or day (topic `influence.candidates`, key: the "
-        "topic; internal).",
+    "influence-candidates": (
+        InfluenceCandidates,
+        "brandpulse influence candidates",
+        "The authors' latest standings on one topic, per hour or day, that changed in one batch (topic "
+        "`influence.candidates`, key: the topic; internal).",
     ),
 }
 

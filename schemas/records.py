@@ -276,13 +276,29 @@ class Influencer:
 
 
 @dataclass(frozen=True, slots=True)
-class InfluenceCandidate:
-    """An author's latest standing on a topic (topic ``influence.candidates``, key: the topic)."""
+class Withdrawal:
+    """The author stage dropped this author's topic for its bound: the ranking forgets the author there."""
 
-    topic: str
+    author_id: str
+    withdrawn: Literal[True]
+    last_event_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InfluenceCandidate:
+    """An author's latest standing on a topic in one window, or its withdrawal."""
+
     resolution: InfluenceResolution
     window_start: datetime
-    influencer: Influencer
+    influencer: Influencer | Withdrawal
+
+
+@dataclass(frozen=True, slots=True)
+class InfluenceCandidates:
+    """The standings on one topic that changed in one batch (topic ``influence.candidates``, key: the topic)."""
+
+    topic: str
+    candidates: tuple[InfluenceCandidate, ...]
 
 
 @dataclass(frozen=True, slots=True)

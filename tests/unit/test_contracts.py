@@ -77,10 +77,13 @@ def influence_records() -> tuple[list[dict], list[dict], dict]:
         state = AuthorState(act.author_id)
         windows = state.apply(act)
         for topic, resolution, start, inf in state.candidates(windows, set(act.topics), weights, locate):
-            doc = orjson.loads(dumps({"topic": topic, "resolution": resolution, "window_start": iso_utc(start),
-                                      "influencer": inf}))
+            doc = orjson.loads(dumps({"topic": topic, "candidates": [
+                {"resolution": resolution, "window_start": iso_utc(start), "influencer": inf}]}))
             candidates.append(doc)
-            ranking.upsert(CandidateIn.from_json(doc))
+            ranking.upsert(CandidateIn.from_json(doc["candidates"][0]))
+    candidates.append({"topic": "#delay", "candidates": [{
+        "resolution": "hour", "window_start": "2024-01-01T08:00:00Z",
+        "influencer": {"author_id": "1", "withdrawn": True, "last_event_at": "2024-01-01T08:00:00Z"}}]})
     (resolution, start), *_ = ranking.windows
     return activities, candidates, orjson.loads(dumps(ranking.ranking(resolution, start, "hashtag")))
 
@@ -92,7 +95,7 @@ def test_influence_records_validate_against_their_published_schemas():
         jsonschema.validate(doc, json.loads(schema_path("activity").read_text()))
     assert candidates
     for doc in candidates:
-        jsonschema.validate(doc, json.loads(schema_path("influence-candidate").read_text()))
+        jsonschema.validate(doc, json.loads(schema_path("influence-candidates").read_text()))
     jsonschema.validate(ranking, json.loads(schema_path("influencer-ranking").read_text()))
     united = next(i for rows in ranking["top"].values() for i in rows if i["handle"] == "united")
     assert united["place"] == {"country_code": "US", "country": "United States", "region": "Illinois"}
