@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 
 from agents.delivery import delivered, fatal, send
-from agents.ingest import dead_letter_record
+from agents.ingest import send_dead_letter
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
 from schemas.codec import dumps, loads
 from schemas.records import RejectReason
@@ -143,11 +143,11 @@ class _Stage:
                 self.schedule(key, value.last_event_s)
         return gone
 
-    async def settle(self, futures: list[Any], dead: int, what: str) -> None:
+    async def settle(self, futures: list[Any], dead: int) -> None:
         """Wait for every send of a batch; stop the worker if Kafka refused one (the batch is then re-read)."""
         error = await delivered(futures)
         if error is not None:
-            fatal("Kafka refused a record of the influence %s stage: %r", what, error)
+            fatal("Kafka refused a record of the influence %s stage: %r", self.name, error)
         if dead:
             self.metrics.rejected_total.inc(dead)
             self.metrics.by_reason[RejectReason.PROCESSING_ERROR.value].inc(dead)
@@ -235,11 +235,10 @@ class Influence:
         self.authors = _Stage(app, add_table(
             app, "influence-authors", _AuthorValue,
             "Per author: the latest profile and hour / day activity per topic (key: the author id)."), "authors")
-        self.rankings = _RankingStage(app, app.tables.add(RankingEntries(
-            app, name="influence-rankings", default=None, beacon=app.tables.beacon, key_type=bytes,
-            value_type=bytes, partitions=self.settings.topic_partitions,
-            help="Per topic, window and author: the author's standing (key: [topic, resolution, start, author "
-                 "id]; author null: the window's meta).")), "rankings")
+        self.rankings = _RankingStage(app, add_table(
+            app, "influence-rankings", bytes,
+            "Per topic, window and author: the author's standing (key: [topic, resolution, start, author id]; "
+            "author null: the window's meta).", table_class=RankingEntries), "rankings")
 
     # -- the author stage ---------------------------------------------------------------------------
 
@@ -296,7 +295,7 @@ class Influence:
             for i in range(0, len(standings), CANDIDATES_PER_RECORD):
                 value = dumps({"topic": topic, "candidates": standings[i:i + CANDIDATES_PER_RECORD]})
                 futures.append(await send(self.app.bp.topics.candidates, key=topic.encode(), value=value))
-        await stage.settle(futures, len(dead), "author")
+        await stage.settle(futures, len(dead))
         metrics.influence_candidates.inc(sent)
         for key, (state, _, _) in touched.items():
             if stage.assigned and not stage.owns(key):
@@ -306,9 +305,8 @@ class Influence:
         metrics.influence_authors.set(len(stage.table))
 
     async def _dead_letter(self, event: faust.types.EventT, detail: str) -> Any:
-        key, value, headers = dead_letter_record(event, RejectReason.PROCESSING_ERROR, detail,
-                                                 self.settings.max_message_bytes)
-        return await send(self.app.bp.topics.dlq, key=key, value=value, headers=headers)
+        return await send_dead_letter(self.app.bp.topics.dlq, event, RejectReason.PROCESSING_ERROR, detail,
+                                      self.settings.max_message_bytes)
 
     # -- the ranking stage --------------------------------------------------------------------------
 
@@ -361,7 +359,7 @@ class Influence:
                 futures.append(await send(self.app.bp.topics.influencers, key=key, value=dumps(record)))
                 window.published, window.meta_dirty = signature, True
                 published.append(resolution)
-        await stage.settle(futures, len(dead), "ranking")
+        await stage.settle(futures, len(dead))
         for resolution in published:
             metrics.influence_rankings.labels(resolution=resolution).inc()
         for key, (ranking, _) in touched.items():

@@ -72,6 +72,13 @@ def dead_letter_record(event: faust.types.EventT, reason: RejectReason, detail: 
     return msg.key, kept, dead_letter_headers(dl)
 
 
+async def send_dead_letter(topic: faust.TopicT, event: faust.types.EventT, reason: RejectReason, detail: str,
+                           max_bytes: int) -> Awaitable[Any]:
+    """Queue the dead letter of ``event``'s message on ``topic``; the delivery future (see ``agents.delivery``)."""
+    key, value, headers = dead_letter_record(event, reason, detail, max_bytes)
+    return await send(topic, key=key, value=value, headers=headers)
+
+
 def register(app: BrandpulseApp) -> faust.types.AgentT:
     settings, topics, metrics, progress = app.bp.settings, app.bp.topics, app.bp.metrics, app.bp.progress
     producer = (MENTION_PRODUCER, app.bp.producer_id.encode())
@@ -85,8 +92,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         return [(MENTION_WATERMARK, str(watermark).encode()), (MENTION_COVERS, covers)]
 
     async def dead_letter(out: Outcome, reason: RejectReason, detail: str) -> None:
-        key, value, headers = dead_letter_record(out.event, reason, detail, max_bytes)
-        out.futures = [await send(topics.dlq, key=key, value=value, headers=headers)]
+        out.futures = [await send_dead_letter(topics.dlq, out.event, reason, detail, max_bytes)]
         out.rejected = reason
 
     async def process(event: faust.types.EventT) -> Outcome:

@@ -76,9 +76,10 @@ class KeyPartitionedTable(faust.Table):
         return partition_of(key, self.partitions or 1)
 
 
-def add_table(app: faust.App, name: str, value_type: type, help: str) -> faust.Table:
+def add_table(app: faust.App, name: str, value_type: type, help: str,
+              table_class: type[KeyPartitionedTable] = KeyPartitionedTable) -> faust.Table:
     """A key-partitioned, changelog-backed table of ``bytes`` keys, partitioned like every brandpulse topic."""
-    return app.tables.add(KeyPartitionedTable(
+    return app.tables.add(table_class(
         app, name=name, default=None, beacon=app.tables.beacon, key_type=bytes, value_type=value_type,
         partitions=app.bp.settings.topic_partitions, help=help,
     ))

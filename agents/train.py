@@ -22,9 +22,8 @@ score's AUC on a pair set is the probability that it ranks A above B exactly whe
 from __future__ import annotations
 
 import csv
-import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,7 +216,3 @@ def train(pairs: Pairs, evaluation: Evaluation, *, data_name: str, command: str)
 
 def beats_baselines(evaluation: Evaluation, name: str) -> bool:
     return all(evaluation.mean(name) > evaluation.mean(b) for b in BASELINES)
-
-
-def finite(values: Sequence[float]) -> bool:
-    return all(math.isfinite(v) for v in values)

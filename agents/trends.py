@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 
 from agents.delivery import delivered, fatal, send
-from agents.ingest import dead_letter_record
+from agents.ingest import send_dead_letter
 from agents.tables import add_table, partition_of, register_codec
 from schemas.codec import (
     MENTION_CONTROL,
@@ -210,9 +210,8 @@ class Trends:
     async def _dead_letter(
         self, event: faust.types.EventT, reason: RejectReason, detail: str
     ) -> tuple[RejectReason, Any]:
-        key, value, headers = dead_letter_record(event, reason, detail, self.settings.max_message_bytes)
         topic = self.app.bp.topics.late if reason is RejectReason.LATE else self.app.bp.topics.dlq
-        return reason, await send(topic, key=key, value=value, headers=headers)
+        return reason, await send_dead_letter(topic, event, reason, detail, self.settings.max_message_bytes)
 
     # -- closing ------------------------------------------------------------------------------------
 

@@ -231,7 +231,7 @@ def register(app: BrandpulseApp) -> None:
     @routed(app, influence.rankings.table)
     async def topic_influencer_map(self: web.View, request: web.Request, topic: str) -> web.Response:
         """Where the topic's top influencers are, by sentiment: ?resolution=hour|day&window=current|previous
-        &depth=N (the top N of each sentiment, 1-100, default 50); "unknown" is its own bucket."""
+        &depth=N (the top N of each sentiment, 1-50, default 50); "unknown" is its own bucket."""
         try:
             resolution, which = _window(request)
             depth = int(request.query.get("depth", str(MAP_DEPTH)))

@@ -167,13 +167,11 @@ def locate(text: str | None) -> Place:
     country = _flag_country(text)
     if country is not None and country not in g.country_names:
         country = None
-    blocked = False
     maybe: str | None = None  # a country whose name is also a region's ("Georgia")
     for p in phrases:
         if country is None and p in ALIASES:
             if ALIASES[p] is None:
-                blocked = True
-                continue
+                continue  # names no single country: not looked up word by word either (see _phrases)
             country = ALIASES[p]
         elif country is None and p in g.countries:
             if p in g.regions:
@@ -213,8 +211,6 @@ def locate(text: str | None) -> Place:
         return _place(g, country, region)
     if maybe is not None:
         return _place(g, g.countries[maybe], None)
-    if blocked:
-        return UNKNOWN
     return UNKNOWN
 
 
