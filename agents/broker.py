@@ -172,7 +172,7 @@ async def wait_for_broker(bootstrap: list[str], *, timeout: float = 30.0) -> Non
 def topic_names(settings: Settings) -> list[str]:
     return [settings.posts_topic, settings.enriched_topic, settings.dlq_topic, settings.mentions_topic,
             settings.stats_topic, settings.late_topic, settings.activity_topic, settings.candidates_topic,
-            settings.influencers_topic]
+            settings.influencers_topic, settings.alerts_topic]
 
 
 async def ensure_topics(settings: Settings, names: Iterable[str] | None = None) -> list[str]:

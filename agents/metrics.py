@@ -18,6 +18,7 @@ DLQ_REASONS: tuple[str, ...] = tuple(r.value for r in RejectReason)
 OUTCOMES = ("enriched", "rejected")
 LABELS = ("positive", "neutral", "negative")
 RESOLUTIONS = ("minute", "hour")
+SEVERITIES = ("watch", "warning", "critical")
 
 
 class Metrics:
@@ -144,6 +145,45 @@ class Metrics:
             "brandpulse_brand_posts_windowed", "Posts about the brand counted in closed minute windows.",
             ["brand"], registry=r,
         )
+        # --- crisis alerts -------------------------------------------------------------------
+        self.alert_events = Counter(
+            "brandpulse_alert_events", "Incident events published on the alerts topic.", ["event", "severity"],
+            registry=r,
+        )
+        self.notices = Counter(
+            "brandpulse_notices", "Notices (never paged) published on the alerts topic.", ["kind"], registry=r
+        )
+        self.incidents_open = Gauge(
+            "brandpulse_incidents_open", "Open incidents on this worker's partitions, by severity.", ["severity"],
+            registry=r,
+        )
+        self.crisis_detectors = Gauge(
+            "brandpulse_crisis_detectors", "Keys with a crisis detector on this worker.", registry=r
+        )
+        self.brand_incident_severity = Gauge(
+            "brandpulse_brand_incident_severity", "Severity of the brand's open incident: 0 none, 1 watch, "
+            "2 warning, 3 critical.", ["brand"], registry=r,
+        )
+        self.alertmanager_posts = Counter(
+            "brandpulse_alertmanager_posts", "Requests to Alertmanager's API, by outcome.", ["outcome"], registry=r
+        )
+        self.alertmanager_alerts = Gauge(
+            "brandpulse_alertmanager_alerts", "Alerts the forwarder holds for Alertmanager, by state.", ["state"],
+            registry=r,
+        )
+        for event in ("open", "escalate", "update", "resolve"):
+            for severity in SEVERITIES:
+                self.alert_events.labels(event=event, severity=severity)
+        for kind in ("volume_spike", "sentiment_drift"):
+            self.notices.labels(kind=kind)
+        for severity in SEVERITIES:
+            self.incidents_open.labels(severity=severity)
+        for outcome in ("ok", "error"):
+            self.alertmanager_posts.labels(outcome=outcome)
+        for state in ("firing", "pending"):
+            self.alertmanager_alerts.labels(state=state)
+        for brand in brands:
+            self.brand_incident_severity.labels(brand=brand)
         for resolution in RESOLUTIONS:
             self.windows_emitted.labels(resolution=resolution)
         for brand in brands:

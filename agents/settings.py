@@ -14,6 +14,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streams.crisis import CrisisConfig
 from streams.influence import InfluenceWeights, WeightsError
 from streams.watchlist import Watchlist, WatchlistError
 
@@ -125,6 +127,94 @@ class Settings(BaseSettings):
         "(learned on the Kaggle influencer pairs, docs/influence.md).",
     )
 
+    # --- crisis alerts (docs/alerts.md) ------------------------------------------------------
+    crisis_scope: Literal["all", "watched", "off"] = Field(
+        "all",
+        description="Which keys run a crisis detector: every topic and brand (`all`), only watched brands and "
+        "their topics (`watched`), or none (`off`).",
+    )
+    crisis_baseline_half_life_minutes: float = Field(
+        360.0, ge=10, le=100_000, description="Half-life of a key's baseline (expected posts, negatives, share)."
+    )
+    crisis_prior_share: float = Field(
+        0.25, gt=0, lt=1, description="Negative share a key's baseline is shrunk toward before it has history."
+    )
+    crisis_prior_posts: float = Field(
+        200.0, ge=0, le=1_000_000, description="How many posts' worth the prior share weighs in the baseline share."
+    )
+    crisis_count_shift: float = Field(
+        3.0, gt=1, le=100, description="The rise in negatives the count CUSUM is tuned to (times the expected)."
+    )
+    crisis_share_shift: float = Field(
+        2.0, gt=1, le=10, description="The rise in negative share the share CUSUM is tuned to (times the baseline)."
+    )
+    crisis_count_threshold: float = Field(
+        6.0, gt=0, le=1000, description="Count evidence (log-likelihood ratio) a crisis needs."
+    )
+    crisis_share_threshold: float = Field(
+        8.0, gt=0, le=1000, description="Share evidence (log-likelihood ratio) a crisis needs."
+    )
+    crisis_min_negatives: int = Field(
+        10, ge=1, le=1_000_000, description="Negative posts since the onset a crisis needs."
+    )
+    crisis_min_ratio: float = Field(
+        2.0, ge=1, le=1000, description="Negatives since the onset over the expected negatives a crisis needs."
+    )
+    crisis_warmup_minutes: int = Field(
+        120, ge=0, le=100_000, description="Minutes of history a key needs before it can open an incident."
+    )
+    crisis_warning_minutes: int = Field(
+        10, ge=1, le=10_000, description="An incident whose evidence kept growing this long pages (`warning`)."
+    )
+    crisis_warning_ratio: float = Field(
+        5.0, ge=1, le=10_000, description="An incident at this many times the expected negatives pages at once."
+    )
+    crisis_critical_ratio: float = Field(
+        15.0, ge=1, le=10_000, description="Times the expected negatives for `critical` (with a negative majority)."
+    )
+    crisis_critical_share: float = Field(
+        0.5, gt=0, lt=1, description="Recent negative share above which an incident can be `critical`."
+    )
+    crisis_quiet_minutes: int = Field(
+        60, ge=1, le=100_000, description="Quiet minutes after which an incident is resolved."
+    )
+    crisis_resolve_ratio: float = Field(
+        2.0, ge=1, le=1000,
+        description="A minute is quiet when recent negatives are under this many times the baseline.",
+    )
+    crisis_cooldown_minutes: int = Field(
+        60, ge=0, le=100_000, description="After a resolve, a re-trigger this soon re-opens the same incident."
+    )
+    crisis_update_minutes: int = Field(
+        15, ge=1, le=100_000, description="A firing incident publishes an `update` event this often."
+    )
+    crisis_volume_z_notice: float = Field(
+        4.0, gt=0, le=1000, description="Log-volume z-score of a minute that raises a `volume_spike` notice."
+    )
+    dashboard_url: str | None = Field(
+        None,
+        description="Link put in every alert, with `{topic}`, `{brand}`, `{from_ms}` and `{to_ms}` filled in "
+        "(e.g. a Grafana dashboard URL); unset: the worker's own trend query for the topic.",
+    )
+    runbook_url: str = Field(
+        "https://brandpulse.dev/docs/alerts#runbook", description="Runbook link put in every alert."
+    )
+    alertmanager_url: str | None = Field(
+        None,
+        description="Alertmanager base URL (e.g. `http://alertmanager:9093`); set: incidents are forwarded to its "
+        "API v2. Unset: alerts go to the `alerts` topic only.",
+    )
+    alertmanager_timeout_seconds: float = Field(
+        5.0, gt=0, le=300, description="Timeout of one request to Alertmanager."
+    )
+    alertmanager_resend_seconds: float = Field(
+        60.0, ge=1, le=3600, description="How often firing alerts are sent to Alertmanager again (it forgets "
+        "alerts not re-sent within their `endsAt`)."
+    )
+    alertmanager_max_backoff_seconds: float = Field(
+        60.0, ge=1, le=3600, description="Longest wait between retries while Alertmanager is unreachable."
+    )
+
     # --- HTTP and operations -----------------------------------------------------------------
     web_host: str = Field(
         "127.0.0.1",
@@ -169,6 +259,33 @@ class Settings(BaseSettings):
         if v and (not _NAME.match(v) or len(v) > 100):
             raise ValueError("must be up to 100 characters of letters, digits, '.', '_' or '-'")
         return v
+
+    @field_validator("alertmanager_url")
+    @classmethod
+    def _check_alertmanager_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", v):
+            raise ValueError("must be an http:// or https:// URL, e.g. http://localhost:9093")
+        return v
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _check_dashboard_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        try:
+            v.format(topic="t", brand="b", from_ms=0, to_ms=0)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only {{topic}}, {{brand}}, {{from_ms}} and {{to_ms}} can be filled in ({exc})") from None
+        return v
+
+    @model_validator(mode="after")
+    def _check_crisis_ratios(self) -> Settings:
+        if self.crisis_warning_ratio > self.crisis_critical_ratio:
+            raise ValueError("BRANDPULSE_CRISIS_WARNING_RATIO must not exceed BRANDPULSE_CRISIS_CRITICAL_RATIO")
+        return self
 
     @field_validator("watchlist")
     @classmethod
@@ -274,6 +391,16 @@ class Settings(BaseSettings):
     @property
     def influencers_topic(self) -> str:
         return self.topic("influencers")
+
+    @property
+    def alerts_topic(self) -> str:
+        return self.topic("alerts")
+
+    def crisis_config(self) -> CrisisConfig:
+        """The crisis detector's thresholds (``streams.crisis.CrisisConfig``) from the settings."""
+        names = {f.name for f in fields(CrisisConfig)}
+        return CrisisConfig(**{name: getattr(self, f"crisis_{name}") for name in names
+                               if hasattr(self, f"crisis_{name}")})
 
     @property
     def bootstrap_servers(self) -> list[str]:

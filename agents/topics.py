@@ -26,6 +26,12 @@ table influence-authors  (key: author id; profile and hour / day activity per to
                           influence.activity)
 table influence-rankings (key: topic; bounded candidates per window and sentiment; co-partitioned with
                           influence.candidates)
+
+(track_trends, as it closes minute windows) ──> alerts (key: the incident's dedup key; CloudEvents 1.0:
+                                                       incident open / escalate / update / resolve, notices)
+alerts ──forward_alerts──> Alertmanager API v2 (optional, BRANDPULSE_ALERTMANAGER_URL)
+table crisis-detectors (key: topic; one detector per topic and brand; co-partitioned with mentions)
+table alertmanager-alerts (key: dedup key; the alerts Alertmanager must hold; co-partitioned with alerts)
 ```
 """
 
@@ -49,6 +55,7 @@ class Topics:
     activity: faust.TopicT
     candidates: faust.TopicT
     influencers: faust.TopicT
+    alerts: faust.TopicT
 
     @classmethod
     def create(cls, app: faust.App, settings: Settings) -> Topics:
@@ -73,4 +80,5 @@ class Topics:
             activity=raw(settings.activity_topic),
             candidates=raw(settings.candidates_topic),
             influencers=raw(settings.influencers_topic),
+            alerts=raw(settings.alerts_topic),
         )

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
+from agents.crisis import Crisis
 from agents.delivery import delivered, fatal, send
 from agents.ingest import send_dead_letter
 from agents.tables import add_table, partition_of, register_codec
@@ -39,6 +40,7 @@ from schemas.codec import (
     loads,
 )
 from schemas.records import RejectReason, WindowStats
+from streams.crisis import SAMPLE_TEXT_CHARS
 from streams.enrich import BRAND_PREFIX
 from streams.windows import Observation, TopicHistory, TopicWindows, compound_e4
 
@@ -59,12 +61,20 @@ def observation_of(value: bytes) -> Observation:
     """A mention record's value → what the windows need of it."""
     post = loads(value)["post"]
     sentiment = post["sentiment"]
+    raw = post["post"]
+    author = raw["author"]
+    negative = sentiment["label"] == "negative"
     return Observation(
-        event_s=int(datetime.fromisoformat(post["post"]["created_at"]).timestamp()),
-        author_id=post["post"]["author"]["id"],
+        event_s=int(datetime.fromisoformat(raw["created_at"]).timestamp()),
+        author_id=author["id"],
         compound_e4=compound_e4(sentiment["compound"]),
         label=sentiment["label"],
         terms=tuple(post["terms"]),
+        # What the crisis evidence keeps of a negative post (the others need none of it).
+        post_id=raw["id"] if negative else None,
+        text=raw["text"][:SAMPLE_TEXT_CHARS] if negative else None,
+        author_handle=author.get("handle") if negative else None,
+        followers=author.get("followers", 0) if negative else 0,
     )
 
 
@@ -104,6 +114,8 @@ class Trends:
         self.history = add_table(app, "trend-history", _HistoryValue,
                                    "Recent closed windows per topic and brand, for queries (key: the topic).")
         self.history_swept = monotonic()
+        #: The crisis detectors, fed each minute window this stage closes.
+        self.crisis = Crisis(app)
         #: topic -> (start of its latest closed minute, posts, baseline posts per minute, growth ratio)
         self.latest_minutes: dict[str, tuple[int, int, float, float]] = {}
 
@@ -125,13 +137,18 @@ class Trends:
 
     def _rebuild(self) -> None:
         self.due = {p: [] for p in self.assigned}
+        self.crisis.rebuild(self.assigned, self.partition_of)
         for key, tw in self.table.items():
             if tw is not None:
                 self._schedule(key, tw)
         self.needs_rebuild = False
 
+    def continuous(self, topic: str) -> bool:
+        """Whether the topic publishes zero windows while quiet: watched, or with an incident open."""
+        return topic in self.watched or topic in self.crisis.open_topics
+
     def _schedule(self, key: bytes, tw: TopicWindows) -> None:
-        at = tw.next_close_s(self.lateness, continuous=tw.topic in self.watched, idle_s=self.idle)
+        at = tw.next_close_s(self.lateness, continuous=self.continuous(tw.topic), idle_s=self.idle)
         heap = self.due.get(self.partition_of(key))
         if at is not None and heap is not None:
             heapq.heappush(heap, (at, key))
@@ -235,16 +252,28 @@ class Trends:
                 if tw is None:
                     continue
                 closed = tw.close(watermark, lateness_s=self.lateness, idle_s=self.idle,
-                                  continuous=tw.topic in self.watched)
+                                  continuous=self.continuous(tw.topic))
                 closing.append((key, tw, closed, watermark))
-        # Every window is published before any state records it as closed: a crash repeats a window,
-        # never loses one. One wait for all deliveries, not one per topic (each would sit out the
-        # producer's linger).
+        # The crisis detectors see each closed minute, with the evidence of its negative posts.
+        detecting = []
+        for key, tw, closed, _ in closing:
+            det, records = self.crisis.step(key, tw.topic, closed, tw.closed_evidence)
+            tw.closed_evidence = {}
+            if det is not None:
+                detecting.append((key, det, records))
+        # Every window and alert is published before any state records it as closed: a crash repeats a
+        # window or an alert (with the same id), never loses one. One wait for all deliveries, not one per
+        # topic (each would sit out the producer's linger).
         futures = [await send(stats_topic, key=key, value=dumps(stats))
                    for key, _, closed, _ in closing for stats in closed]
+        futures += [await send(self.app.bp.topics.alerts, key=akey, value=value)
+                    for _, _, records in detecting for akey, value, _ in records]
         error = await delivered(futures)
         if error is not None:
-            fatal("Kafka refused a hashtag-stats record: %r", error)
+            fatal("Kafka refused a hashtag-stats or alerts record: %r", error)
+        for key, det, records in detecting:
+            if self.partition_of(key) in self.assigned:
+                self.crisis.delivered(key, det, records)
         for key, tw, closed, watermark in closing:
             for stats in closed:
                 self._count(stats)
@@ -252,8 +281,9 @@ class Trends:
                 continue  # revoked while we waited: its new owner's changelog must not get our state
             if closed:
                 self._remember(key, tw.topic, closed)
-            if tw.topic not in self.watched and tw.expired(watermark, self.idle):
+            if not self.continuous(tw.topic) and tw.expired(watermark, self.idle):
                 del self.table[key]
+                self.crisis.forget(key)
                 kept = self.history.get(key)
                 if kept is not None and not kept.worth_keeping(watermark):
                     del self.history[key]

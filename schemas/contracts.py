@@ -11,7 +11,16 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from schemas.records import Activity, EnrichedPost, InfluenceCandidates, InfluencerRanking, Mention, Post, WindowStats
+from schemas.records import (
+    Activity,
+    AlertEvent,
+    EnrichedPost,
+    InfluenceCandidates,
+    InfluencerRanking,
+    Mention,
+    Post,
+    WindowStats,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "jsonschema"
 
@@ -45,6 +54,14 @@ CONTRACTS: dict[str, tuple[type, str, str]] = {
         "The top influencers of one topic or brand in one event-time hour or day: up to 5 per sentiment with "
         "score, its parts and evidence, and the influencer map (topic `influencers`, key: the topic). Published "
         "whenever a top 5 changes; the latest record per (topic, resolution, window_start) is the ranking.",
+    ),
+    "alert": (
+        AlertEvent,
+        "brandpulse alert event",
+        "A CloudEvents 1.0 event (structured JSON mode) on topic `alerts`, key: the incident's dedup key. "
+        "Incident events (`dev.brandpulse.incident.open|escalate|update|resolve`) carry status, severity, the "
+        "figures observed against the baseline, and evidence; notices (`dev.brandpulse.notice.volume_spike|"
+        "sentiment_drift`) never page. `id` is stable: a consumer that sees an event twice can tell.",
     ),
     "activity": (
         Activity,

@@ -382,3 +382,149 @@ class DeadLetter:
     #: ``truncated`` says so.
     original_bytes: int = 0
     truncated: bool = False
+
+
+#: How bad an open incident is: ``watch`` opens it (no page), ``warning`` and ``critical`` page.
+Severity = Literal["watch", "warning", "critical"]
+#: What happened to an incident: opened (or re-opened in its cooldown), escalated, still firing, resolved.
+AlertEventKind = Literal["open", "escalate", "update", "resolve"]
+AlertStatus = Literal["firing", "resolved"]
+#: The information-only signals that never page.
+NoticeKind = Literal["volume_spike", "sentiment_drift"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFigures:
+    """Observed against expected over a span of minutes (the latest minute, or the incident so far).
+
+    ``expected_*`` come from the key's baseline (frozen while the incident is open), ``negatives_ratio``
+    is negatives over expected negatives, ``count_evidence`` / ``share_evidence`` are the CUSUM
+    log-likelihood ratios of the negative count and the negative share, ``volume_z`` the log-volume
+    z-score of the latest minute.
+    """
+
+    minutes: int
+    posts: int
+    negatives: int
+    negative_share: float | None
+    compound_mean: float | None
+    expected_posts: float
+    expected_negatives: float
+    baseline_share: float
+    baseline_compound_mean: float | None
+    negatives_ratio: float
+    count_evidence: float
+    share_evidence: float
+    volume_z: float
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePost:
+    """A negative post of the incident: among the most negative x highest reach (``why="worst"``) or a
+    uniform sample of the negatives (``why="random"``, the smallest hashes of the post ids)."""
+
+    id: str
+    text: str | None
+    author_id: str
+    author_handle: str | None
+    followers: int
+    compound: float
+    created_at: datetime
+    why: Literal["worst", "random"]
+
+
+@dataclass(frozen=True, slots=True)
+class NegativeAuthor:
+    """An author among the incident's most frequent negative voices (Space-Saving, 32 counters: a count
+    overestimates by at most the incident's negatives / 32)."""
+
+    author_id: str
+    handle: str | None
+    followers: int
+    negatives: int
+
+
+@dataclass(frozen=True, slots=True)
+class RisingTerm:
+    """A term of the incident's negative posts, against how often the key's posts carried it before."""
+
+    term: str
+    count: int
+    expected: float
+    lift: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlertData:
+    """The ``data`` of one alert event: one step in the life of one incident of one topic or brand.
+
+    ``incident_id`` is the dedup key (also the Kafka key and the Alertmanager ``incident`` label);
+    ``sequence`` numbers the incident's events from 1, so ``(incident_id, sequence)`` — the CloudEvents
+    ``id`` — is stable: a consumer that sees an event twice can tell. ``window_*`` is the closed minute
+    that produced the event; ``onset_at`` is the detector's estimate of when the excess began (the last
+    minute its count evidence was zero). ``current`` is that minute, ``incident`` the incident so far.
+    """
+
+    incident_id: str
+    sequence: int
+    status: AlertStatus
+    event: AlertEventKind
+    severity: Severity
+    previous_severity: Severity | None
+    reopened: bool
+    topic: str
+    kind: TopicKind
+    brand: str | None
+    topics: tuple[str, ...]
+    window_start: datetime
+    window_end: datetime
+    opened_at: datetime
+    onset_at: datetime
+    resolved_at: datetime | None
+    summary: str
+    description: str
+    current: AlertFigures
+    incident: AlertFigures
+    samples: tuple[SamplePost, ...]
+    top_negative_authors: tuple[NegativeAuthor, ...]
+    rising_terms: tuple[RisingTerm, ...]
+    dashboard_url: str | None
+    runbook_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeData:
+    """The ``data`` of a notice: a signal worth a look that never pages. ``volume_spike``: the latest
+    minute's log-volume z-score passed its threshold with no incident open; ``sentiment_drift``: the
+    key's negative share over its baseline half-life rose well above its long-run share."""
+
+    notice_id: str
+    kind: NoticeKind
+    topic: str
+    brand: str | None
+    window_start: datetime
+    window_end: datetime
+    summary: str
+    current: AlertFigures
+    long_run_share: float | None
+    dashboard_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """A CloudEvents 1.0 event in structured JSON mode (topic ``alerts``, key: the incident's dedup key).
+
+    ``type`` is ``dev.brandpulse.incident.<event>`` (open / escalate / update / resolve) or
+    ``dev.brandpulse.notice.<kind>``; ``source`` names the deployment (``/brandpulse/<app id>``),
+    ``subject`` the topic or brand, ``time`` the end of the window that produced it (event time).
+    """
+
+    specversion: Literal["1.0"]
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    datacontenttype: Literal["application/json"]
+    dataschema: str
+    data: AlertData | NoticeData

@@ -97,21 +97,25 @@ class DistinctCounter:
 
 
 class TermCounter:
-    __slots__ = ("counts",)
+    __slots__ = ("capacity", "counts")
 
-    def __init__(self, counts: dict[str, int] | None = None) -> None:
+    def __init__(self, counts: dict[str, int] | None = None, capacity: int = TERM_CAPACITY) -> None:
         self.counts: dict[str, int] = counts if counts is not None else {}
+        self.capacity = capacity
 
-    def add(self, term: str) -> None:
+    def add(self, term: str, count: int = 1) -> str | None:
+        """Count ``term`` (``count`` times); returns the term it evicted, if any."""
         counts = self.counts
         if term in counts:
-            counts[term] += 1
-        elif len(counts) < TERM_CAPACITY:
-            counts[term] = 1
+            counts[term] += count
+        elif len(counts) < self.capacity:
+            counts[term] = count
         else:  # Space-Saving: the new term takes over the smallest counter (ties: the greatest term)
             victim = max(counts, key=lambda t: (-counts[t], t))
             floor = counts.pop(victim)
-            counts[term] = floor + 1
+            counts[term] = floor + count
+            return victim
+        return None
 
     def top(self, k: int = TOP_TERMS) -> list[tuple[str, int]]:
         """The ``k`` most frequent terms, count descending then term ascending."""
@@ -121,5 +125,5 @@ class TermCounter:
         return self.counts
 
     @classmethod
-    def from_json(cls, doc: dict[str, int]) -> TermCounter:
-        return cls(dict(doc))
+    def from_json(cls, doc: dict[str, int], capacity: int = TERM_CAPACITY) -> TermCounter:
+        return cls(dict(doc), capacity)

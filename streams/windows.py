@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.records import SentimentLabel, TermCount, TopicKind, WindowStats
+from streams.crisis import Evidence, NegativePost
 from streams.enrich import BRAND_PREFIX
 from streams.sketches import TOP_TERMS, DistinctCounter, TermCounter
 
@@ -57,6 +58,11 @@ class Observation:
     compound_e4: int  # VADER compound times 10,000 (exact: VADER rounds to 4 decimals)
     label: SentimentLabel
     terms: tuple[str, ...]
+    #: For the crisis evidence of negative posts (sample posts and negative voices); optional.
+    post_id: str | None = None
+    text: str | None = None
+    author_handle: str | None = None
+    followers: int = 0
 
 
 def compound_e4(compound: float) -> int:
@@ -73,8 +79,10 @@ class WindowAcc:
     negative: int = 0
     authors: DistinctCounter = field(default_factory=DistinctCounter)
     terms: dict[str, TermCounter] = field(default_factory=lambda: {label: TermCounter() for label in LABELS})
+    #: Minute windows only: bounded evidence of the negative posts, for the crisis detector.
+    evidence: Evidence | None = None
 
-    def add(self, obs: Observation) -> None:
+    def add(self, obs: Observation, evidence: bool = False) -> None:
         self.posts += 1
         self.compound_e4 += obs.compound_e4
         self.compound_sq_e8 += obs.compound_e4 * obs.compound_e4
@@ -88,12 +96,19 @@ class WindowAcc:
         counter = self.terms[obs.label]
         for term in obs.terms:
             counter.add(term)
+        if evidence and obs.label == "negative" and obs.post_id is not None:
+            if self.evidence is None:
+                self.evidence = Evidence()
+            self.evidence.add_post(NegativePost(
+                post_id=obs.post_id, text=obs.text, author_id=obs.author_id, author_handle=obs.author_handle,
+                followers=obs.followers, compound=obs.compound_e4 / 1e4, created_s=obs.event_s))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "posts": self.posts, "compound_e4": self.compound_e4, "compound_sq_e8": self.compound_sq_e8,
             "positive": self.positive, "neutral": self.neutral, "negative": self.negative,
             "authors": self.authors.to_json(), "terms": {k: v.to_json() for k, v in self.terms.items()},
+            "evidence": self.evidence.to_json() if self.evidence is not None else None,
         }
 
     @classmethod
@@ -103,6 +118,7 @@ class WindowAcc:
             positive=d["positive"], neutral=d["neutral"], negative=d["negative"],
             authors=DistinctCounter.from_json(d["authors"]),
             terms={label: TermCounter.from_json(d["terms"].get(label, {})) for label in LABELS},
+            evidence=Evidence.from_json(d["evidence"]) if d.get("evidence") else None,
         )
 
 
@@ -143,6 +159,9 @@ class TopicWindows:
     #: record at or below it is one already counted (re-read after a crash) and is skipped: the fold is
     #: idempotent under at-least-once delivery.
     applied_offset: int = -1
+    #: The evidence of the minute windows the last :meth:`close` emitted, by window start (not state: the
+    #: caller takes it in the same step as the windows).
+    closed_evidence: dict[int, Evidence] = field(default_factory=dict)
 
     def already_applied(self, offset: int) -> bool:
         return offset <= self.applied_offset
@@ -164,7 +183,7 @@ class TopicWindows:
             acc = self.open.get(key)
             if acc is None:
                 acc = self.open[key] = WindowAcc()
-            acc.add(obs)
+            acc.add(obs, evidence=size == 60)
         if self.last_event_s is None or obs.event_s > self.last_event_s:
             self.last_event_s = obs.event_s
         return True
@@ -190,6 +209,7 @@ class TopicWindows:
         ``continuous`` topics also emit zero windows up to the watermark.
         """
         out: list[WindowStats] = []
+        self.closed_evidence = {}
         for resolution, size in RESOLUTIONS:
             done = self.closed_through[resolution]
             due = sorted(
@@ -198,7 +218,10 @@ class TopicWindows:
             for start in due:
                 if done is not None and start > done and start - done <= idle_s:
                     out.extend(_stats(self.topic, resolution, s, None) for s in range(done, start, size))
-                out.append(_stats(self.topic, resolution, start, self.open.pop((resolution, start))))
+                acc = self.open.pop((resolution, start))
+                if acc.evidence is not None:
+                    self.closed_evidence[start] = acc.evidence
+                out.append(_stats(self.topic, resolution, start, acc))
                 done = start + size
             if continuous and done is not None:
                 # Zero windows while quiet, but never more than the idle horizon's worth: after a jump in
