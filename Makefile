@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration lint bench clean
+.PHONY: run test test-unit test-integration lint bench clean debs evaluate
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/brandpulse up
 
-test: $(STAMP)
+# Debian's Alertmanager (and Prometheus), which the integration tests start on loopback ports.
+DEBS := prometheus-alertmanager prometheus
+debs:
+	@command -v prometheus-alertmanager >/dev/null && command -v promtool >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEBS); }
+
+test: $(STAMP) debs
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
@@ -25,12 +32,15 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/agents
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) debs
 	$(BIN)/python -m pytest tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+evaluate: $(STAMP)
+	$(BIN)/brandpulse evaluate
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

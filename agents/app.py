@@ -18,7 +18,7 @@ from time import monotonic
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from agents import influence, ingest, trends, web
+from agents import alerting, influence, ingest, trends, web
 from agents.metrics import Metrics
 from agents.settings import Settings, SettingsError
 from agents.topics import Topics
@@ -46,6 +46,8 @@ class Runtime:
     ingest_agent: faust.types.AgentT | None = None
     trends: trends.Trends | None = None
     influence: influence.Influence | None = None
+    #: The Alertmanager forwarder (None unless BRANDPULSE_ALERTMANAGER_URL is set).
+    alerting: alerting.Forwarder | None = None
     #: Set once the consumer group has given this worker its first assignment.
     assigned: bool = False
 
@@ -98,6 +100,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
     app.bp.ingest_agent = ingest.register(app)
     app.bp.trends = trends.register(app)
     app.bp.influence = influence.register(app)
+    app.bp.alerting = alerting.register(app)
     web.register(app)
 
     @app.on_partitions_assigned.connect
@@ -109,6 +112,8 @@ def create_app(settings: Settings) -> BrandpulseApp:
         app.bp.influence.authors.on_assigned({tp.partition for tp in assigned if tp.topic == settings.activity_topic})
         app.bp.influence.rankings.on_assigned(
             {tp.partition for tp in assigned if tp.topic == settings.candidates_topic})
+        if app.bp.alerting is not None:
+            app.bp.alerting.on_assigned({tp.partition for tp in assigned if tp.topic == settings.alerts_topic})
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: object, revoked: set, **kwargs: object) -> None:
@@ -121,5 +126,8 @@ def create_app(settings: Settings) -> BrandpulseApp:
         async with app.bp.influence.rankings.lock:
             app.bp.influence.rankings.on_revoked(
                 {tp.partition for tp in revoked if tp.topic == settings.candidates_topic})
+        if app.bp.alerting is not None:
+            async with app.bp.alerting.lock:
+                app.bp.alerting.on_revoked({tp.partition for tp in revoked if tp.topic == settings.alerts_topic})
 
     return app

@@ -65,11 +65,11 @@ class Crisis:
         self.open_topics: set[str] = set()
 
     def watches(self, topic: str) -> bool:
-        if self.scope == "off":
+        """Whether the key runs a detector. A watched brand's own topics do not: the brand's detector sees
+        all their posts, so one crisis pages once, as the brand, not once per hashtag."""
+        if self.scope == "off" or topic in self.topic_brands:
             return False
-        if self.scope == "all":
-            return True
-        return topic.startswith(BRAND_PREFIX) or topic in self.topic_brands
+        return self.scope == "all" or topic.startswith(BRAND_PREFIX)
 
     def brand_of(self, topic: str) -> str | None:
         if topic.startswith(BRAND_PREFIX):

@@ -130,8 +130,8 @@ class Settings(BaseSettings):
     # --- crisis alerts (docs/alerts.md) ------------------------------------------------------
     crisis_scope: Literal["all", "watched", "off"] = Field(
         "all",
-        description="Which keys run a crisis detector: every topic and brand (`all`), only watched brands and "
-        "their topics (`watched`), or none (`off`).",
+        description="Which keys run a crisis detector: every topic and brand (`all`), only watched brands "
+        "(`watched`), or none (`off`). A watched brand's own topics are covered by the brand's detector.",
     )
     crisis_baseline_half_life_minutes: float = Field(
         360.0, ge=10, le=100_000, description="Half-life of a key's baseline (expected posts, negatives, share)."

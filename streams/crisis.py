@@ -95,7 +95,7 @@ class CrisisConfig:
     critical_share: float = 0.5
     quiet_minutes: int = 60
     resolve_ratio: float = 2.0
-    fast_half_life_minutes: float = 10.0
+    fast_half_life_minutes: float = 3.0
     cooldown_minutes: int = 60
     update_minutes: int = 15
     volume_z_notice: float = 4.0

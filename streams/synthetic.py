@@ -190,3 +190,49 @@ def null_scenarios(seeds: int = 20, days: float = 5.0) -> Iterator[Scenario]:
                 dispersion=float(rng.choice([3.0, 10.0, 50.0])), misscored=float(rng.uniform(0.1, 0.3)),
                 drift=0.1 if seed % 4 == 3 else 0.0, bursts=tuple(bursts),
             )
+
+
+NEGATIVE_TEXTS = (
+    "terrible service from {t}, worst experience ever, I want a refund",
+    "{t} lost my bag again, awful and angry",
+    "never flying {t} again, horrible delay and rude staff",
+    "{t} is a disaster today, broken app and no help at all",
+)
+POSITIVE_TEXTS = (
+    "love {t}, great crew and a wonderful trip",
+    "thanks {t} for the excellent help today, happy customer",
+)
+NEUTRAL_TEXTS = (
+    "{t} flight 22 boards at gate 4",
+    "reading about the {t} schedule for next week",
+)
+
+
+def synthetic_posts(minutes: list[Minute], tag: str, start_s: int, seed: int = 0) -> list[dict[str, object]]:
+    """Canonical posts (``schemas/jsonschema/post.schema.json``) that realise a series for one hashtag:
+    each minute's negatives as plainly negative texts, the rest split between positive and neutral ones,
+    spread over the minute in time order. ``start_s`` is the epoch second of the series' minute 0."""
+    import random
+    from datetime import UTC, datetime
+
+    rng = random.Random(seed)
+    out: list[dict[str, object]] = []
+    for m in minutes:
+        base = start_s + m.start_s
+        labels = ["negative"] * m.negatives + ["other"] * (m.posts - m.negatives)
+        rng.shuffle(labels)
+        for j, label in enumerate(labels):
+            at = base + int(60 * (j + rng.random()) / max(1, len(labels)))
+            if label == "negative":
+                text = rng.choice(NEGATIVE_TEXTS)
+            else:
+                text = rng.choice(POSITIVE_TEXTS if rng.random() < 0.5 else NEUTRAL_TEXTS)
+            n = len(out)
+            author = rng.randrange(40) if label == "negative" else rng.randrange(400)
+            out.append({
+                "id": f"syn{seed}-{n}",
+                "text": text.format(t=tag),
+                "created_at": datetime.fromtimestamp(min(at, base + 59), UTC).isoformat().replace("+00:00", "Z"),
+                "author": {"id": f"a{author}", "handle": f"user{author}", "followers": 10 * (author % 97) ** 2},
+            })
+    return out
