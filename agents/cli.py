@@ -391,6 +391,97 @@ def schemas_cmd(write: bool) -> None:
             click.echo(text)
 
 
+@cli.command("evaluate")
+@click.option("--seeds", type=click.IntRange(min=1, max=100), default=3, show_default=True,
+              help="Crisis scenarios: each base volume x peak x ramp, this many times (100 per seed).")
+@click.option("--null-seeds", type=click.IntRange(min=1, max=1000), default=20, show_default=True,
+              help="Null scenarios: five days of each base volume, this many times.")
+@click.option("--nab-data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Also score the volume channel on a NAB-layout corpus: its data directory ...")
+@click.option("--nab-labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="... and its labels JSON (e.g. NAB's labels/combined_windows.json).")
+@click.option("--check", is_flag=True, help="Exit 1 when a target is missed.")
+def evaluate_cmd(seeds: int, null_seeds: int, nab_data: Path | None, nab_labels: Path | None, check: bool) -> None:
+    """Score the crisis detector on the deterministic synthetic suite (detection rate, paging delay, false
+    pages per key-day) with the thresholds the BRANDPULSE_CRISIS_* settings give, and optionally its
+    volume channel on labelled NAB series with NAB's three profiles."""
+    from agents.evaluate import (
+        TARGET_DETECTION,
+        TARGET_FALSE_PER_KEY_DAY,
+        TARGET_MEDIAN_FAST,
+        TARGET_MEDIAN_SLOW,
+        CorpusError,
+        read_corpus,
+        score_corpus,
+    )
+    from streams.evaluation import evaluate
+    from streams.synthetic import BASE_VOLUMES, PEAKS, RAMPS, crisis_scenarios, null_scenarios
+
+    if (nab_data is None) != (nab_labels is None):
+        _fail("give both --nab-data and --nab-labels, or neither")
+    cfg = _settings().crisis_config()
+    crises = list(crisis_scenarios(seeds))
+    nulls = list(null_scenarios(null_seeds))
+    with _progress() as progress:
+        task = progress.add_task("scenarios", total=len(crises) + len(nulls), rate="")
+        summary = evaluate(crises + nulls, cfg, progress=lambda _: progress.advance(task))
+    null_days = sum(sc.days for sc in nulls)
+    table = Table(title=f"synthetic suite: {summary.crises} crises ({len(BASE_VOLUMES)} base volumes x "
+                  f"{len(PEAKS)} peaks x {len(RAMPS)} ramps x {seeds}), {null_days:.0f} null key-days",
+                  title_justify="left")
+    for col in ("base posts/min", "crises", "paged <= 12 h", "median delay", "p90 delay"):
+        table.add_column(col, justify="right")
+
+    def minutes(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0f} min"
+
+    for b in summary.bands:
+        table.add_row(f"{b.base_per_min:g}", str(b.crises), f"{b.detected / b.crises:.1%}",
+                      minutes(b.median_delay_min), minutes(b.p90_delay_min))
+    table.add_row("all", str(summary.crises), f"{summary.detection_rate:.1%}", minutes(summary.median_delay_min),
+                  minutes(summary.p90_delay_min))
+    out.print(table)
+    by_base = {b.base_per_min: b for b in summary.bands}
+    fast = [b.median_delay_min for base, b in by_base.items() if base >= 10 and b.median_delay_min is not None]
+    slow = by_base.get(2.0)
+    results = [
+        ("crises paged within 12 h", f"{summary.detection_rate:.1%}", f">= {TARGET_DETECTION:.0%}",
+         summary.detection_rate >= TARGET_DETECTION),
+        ("median paging delay at >= 10 posts/min", f"{max(fast):.0f} min" if fast else "-",
+         f"<= {TARGET_MEDIAN_FAST:.0f} min", bool(fast) and max(fast) <= TARGET_MEDIAN_FAST),
+        ("median paging delay at 2 posts/min", minutes(slow.median_delay_min if slow else None),
+         f"<= {TARGET_MEDIAN_SLOW:.0f} min",
+         slow is not None and slow.median_delay_min is not None and slow.median_delay_min <= TARGET_MEDIAN_SLOW),
+        (f"false pages per key-day ({summary.false_pages} in {summary.key_days:.0f} key-days, null and crisis keys)",
+         f"{summary.false_pages_per_key_day:.4f}", f"<= {TARGET_FALSE_PER_KEY_DAY}",
+         summary.false_pages_per_key_day <= TARGET_FALSE_PER_KEY_DAY),
+    ]
+    targets = Table(title="targets", title_justify="left")
+    for col in ("figure", "measured", "target", ""):
+        targets.add_column(col)
+    for name, got, want, ok in results:
+        targets.add_row(name, got, want, "[green]met[/]" if ok else "[red]missed[/]")
+    out.print(targets)
+    if summary.missed:
+        out.print(f"missed crises: {', '.join(summary.missed[:10])}" + (" ..." if len(summary.missed) > 10 else ""))
+    if nab_data is not None and nab_labels is not None:
+        try:
+            files = read_corpus(nab_data, nab_labels)
+        except CorpusError as exc:
+            _fail(str(exc))
+        scores = score_corpus(files)
+        nab = Table(title=f"NAB scores of the volume channel ({len(files)} files, "
+                    f"{sum(len(f.windows) for f in files)} windows; 0 = null detector, 100 = perfect)",
+                    title_justify="left")
+        for col in ("profile", "score", "best threshold (|z|)"):
+            nab.add_column(col, justify="right")
+        for name, r in scores.items():
+            nab.add_row(name, f"{r['score']:.1f}", f"{r['threshold']:.2f}")
+        out.print(nab)
+    if check and not all(ok for *_, ok in results):
+        _fail("a target was missed", 1)
+
+
 @cli.command("train-influence")
 @click.option("--data", "data_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The Kaggle 'Influencers in Social Networks' train.csv (labelled pairs).")

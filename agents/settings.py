@@ -189,7 +189,7 @@ class Settings(BaseSettings):
         15, ge=1, le=100_000, description="A firing incident publishes an `update` event this often."
     )
     crisis_volume_z_notice: float = Field(
-        4.0, gt=0, le=1000, description="Log-volume z-score of a minute that raises a `volume_spike` notice."
+        3.0, gt=0, le=1000, description="Log-volume z-score of a minute that raises a `volume_spike` notice."
     )
     dashboard_url: str | None = Field(
         None,
@@ -477,6 +477,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         raise SettingsError(_describe(exc, values)) from None
 
 
+#: Settings whose values may carry credentials (URLs with user:password, tokens): errors do not echo them.
+_SECRET_BEARING = ("broker_url", "watchlist", "alertmanager_url", "dashboard_url")
+
+
 def _describe(exc: ValidationError, values: Mapping[str, object]) -> str:
     lines = []
     for err in exc.errors():
@@ -484,7 +488,7 @@ def _describe(exc: ValidationError, values: Mapping[str, object]) -> str:
         if loc:
             name = loc[0]
             got = values.get(name)
-            shown = f"={got!s}" if got is not None and name not in ("broker_url", "watchlist") else ""
+            shown = f"={got!s}" if got is not None and name not in _SECRET_BEARING else ""
             lines.append(f"{env_name(name)}{shown}: {err['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(err["msg"].removeprefix("Value error, "))

@@ -84,6 +84,7 @@ class CrisisConfig:
     share_shift: float = 2.0
     count_threshold: float = 6.0
     share_threshold: float = 8.0
+    evidence_cap: float = 2.0
     min_negatives: int = 10
     min_ratio: float = 2.0
     min_expected_negatives_per_hour: float = 0.5
@@ -98,7 +99,7 @@ class CrisisConfig:
     fast_half_life_minutes: float = 3.0
     cooldown_minutes: int = 60
     update_minutes: int = 15
-    volume_z_notice: float = 4.0
+    volume_z_notice: float = 3.0
     volume_bias: float = 0.1
     volume_notice_min_posts: int = 20
     notice_interval_minutes: int = 60
@@ -461,8 +462,10 @@ class Detector:
         # The accumulators, on the baseline as it stood before this minute.
         llr_count = nb_llr(m.negatives, mu, cfg.count_shift, self.overdispersion())
         llr_share = binomial_llr(m.negatives, m.posts, p0, p1) if m.posts else 0.0
-        self.c_count = max(0.0, self.c_count + llr_count)
-        self.c_share = max(0.0, self.c_share + llr_share)
+        # Bounded accumulators: the evidence of a burst that has passed must drain in minutes, not hours,
+        # or any later fluctuation of the other signal would meet it still high.
+        self.c_count = min(cfg.evidence_cap * cfg.count_threshold, max(0.0, self.c_count + llr_count))
+        self.c_share = min(cfg.evidence_cap * cfg.share_threshold, max(0.0, self.c_share + llr_share))
         if self.c_count > 0 or self.frozen:
             if self.run_start_s is None:
                 self.run_start_s = m.start_s
@@ -566,7 +569,8 @@ class Detector:
         if ratio >= cfg.critical_ratio and recent is not None and recent > cfg.critical_share:
             return "critical"
         assert self.opened_s is not None
-        grew = (self.c_count > self.open_evidence[0] and self.c_share > self.open_evidence[1])
+        # Sustained: neither accumulator fell since the opening (both may sit at their bound).
+        grew = self.c_count >= self.open_evidence[0] and self.c_share >= self.open_evidence[1]
         if ratio >= cfg.warning_ratio or (m.start_s - self.opened_s >= cfg.warning_minutes * 60 and grew):
             return "warning"
         return "watch"

@@ -48,6 +48,11 @@ def test_faust_own_variables_are_not_a_way_in():
         ({"BRANDPULSE_APP_ID": "my app"}, "BRANDPULSE_APP_ID=my app: must be 1-200 characters"),
         ({"BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS": "5"}, "BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS must be under a third"),
         ({"BRANDPULSE_BROKER": "kafka://x:1"}, "BRANDPULSE_BROKER: no such setting (did you mean BRANDPULSE_BROKER_URL?)"),
+        ({"BRANDPULSE_ALERTMANAGER_URL": "alertmanager:9093"}, "BRANDPULSE_ALERTMANAGER_URL: must be an http://"),
+        ({"BRANDPULSE_DASHBOARD_URL": "http://g/d?x={nope}"}, "BRANDPULSE_DASHBOARD_URL: only {topic}, {brand}"),
+        ({"BRANDPULSE_CRISIS_SCOPE": "some"}, "BRANDPULSE_CRISIS_SCOPE=some: Input should be 'all', 'watched' or 'off'"),
+        ({"BRANDPULSE_CRISIS_PRIOR_SHARE": "1.5"}, "BRANDPULSE_CRISIS_PRIOR_SHARE=1.5: Input should be less than 1"),
+        ({"BRANDPULSE_CRISIS_WARNING_RATIO": "20"}, "BRANDPULSE_CRISIS_WARNING_RATIO must not exceed"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(env, message):
@@ -129,3 +134,9 @@ def test_bad_influence_weights_stop_start_up_naming_the_variable(tmp_path, conte
     with pytest.raises(SettingsError) as exc:
         load_settings({"BRANDPULSE_INFLUENCE_WEIGHTS_FILE": str(path)})
     assert "BRANDPULSE_INFLUENCE_WEIGHTS_FILE" in str(exc.value) and message in str(exc.value)
+
+
+def test_the_crisis_settings_are_the_detectors_thresholds():
+    cfg = load_settings({"BRANDPULSE_CRISIS_MIN_NEGATIVES": "25", "BRANDPULSE_CRISIS_QUIET_MINUTES": "30"}).crisis_config()
+    assert cfg.min_negatives == 25 and cfg.quiet_minutes == 30
+    assert load_settings({}).crisis_config().share_threshold == 8.0
