@@ -1,13 +1,13 @@
 """The crisis detector: one online detector per topic and brand over its closed one-minute windows.
 
-Shape: closed minute ``WindowStats`` (+ the minute's ``MinuteEvidence``) → ``Detector.step`` →
+Shape: closed minute ``WindowStats`` (+ the minute's ``Evidence``) → ``Detector.step`` →
 ``Transition`` (open / escalate / update / resolve, or a notice) → ``alert_data`` → ``AlertData``.
 
 What it watches, and why (docs/alerts.md has the derivations and the measured figures):
 
 * **The count of negative posts** (VADER compound ≤ -0.05) against a negative-binomial baseline of
-  expected negatives per minute: a one-sided CUSUM of the log-likelihood ratio of "rhox the expected
-  negatives" against "as expected". The overdispersion comes from the baseline's own variance, so a
+  expected negatives per minute: a one-sided CUSUM of the log-likelihood ratio of "``count_shift`` times
+  the expected negatives" against "as expected". The overdispersion comes from the baseline's own variance, so a
   bursty key needs more evidence than a Poisson-quiet one.
 * **The negative share**, with a binomial CUSUM of "the share doubled" against the baseline share. The
   baseline share is shrunk toward a prior worth ``prior_posts`` posts, so a quiet key's share cannot
@@ -19,9 +19,11 @@ A crisis needs both the count and the share evidence past their thresholds, at l
 negatives since the onset, and ``min_ratio``x the negatives the baseline expected over that span. A
 volume spike alone (a viral positive post, a neutral news burst) or a slow drift in sentiment are
 notices, never pages. Baselines freeze while an incident is open, and while both CUSUMs are building
-toward it, so a crisis never becomes the normal it is measured against.
+toward it (for at most ``max_hold_minutes``), so a crisis never becomes the normal it is measured
+against. Both CUSUMs are bounded at ``evidence_cap`` times their thresholds, so a burst that has passed
+drains in minutes.
 
-Lifecycle: ``watch`` (open the incident, no page) → ``warning`` (the evidence kept growing for
+Lifecycle: ``watch`` (open the incident, no page) → ``warning`` (neither accumulator fell for
 ``warning_minutes``, or ``warning_ratio``x the expected negatives) → ``critical`` (``critical_ratio``x
 and a majority of the recent posts negative). Severity only rises within an incident. After
 ``quiet_minutes`` quiet minutes (recent negatives back under ``resolve_ratio``x the baseline) it is
@@ -35,6 +37,7 @@ the same events, with the same ids, however fast they are replayed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -74,7 +77,9 @@ SHARE_WEIGHT_CAP = 3.0
 
 @dataclass(frozen=True)
 class CrisisConfig:
-    """The detector's thresholds. Every field is a ``BRANDPULSE_CRISIS_*`` setting (docs/settings.md)."""
+    """The detector's thresholds. A field with a ``BRANDPULSE_CRISIS_<FIELD>`` setting takes it
+    (``Settings.crisis_config``, docs/settings.md); the others are fixed here and documented in
+    docs/alerts.md."""
 
     baseline_half_life_minutes: float = 360.0
     long_half_life_minutes: float = 4320.0
@@ -286,7 +291,7 @@ class Transition:
 
 
 def nb_llr(x: int, mu: float, shift: float, phi: float) -> float:
-    """log P(x | NB(shift*mu, phi)) - log P(x | NB(mu, phi)), with variance mu + phimu^2 (phi = 0: Poisson)."""
+    """log P(x | NB(shift*mu, phi)) - log P(x | NB(mu, phi)), with variance mu + phi*mu^2 (phi = 0: Poisson)."""
     if phi < 1e-9:
         return x * math.log(shift) - (shift - 1.0) * mu
     r = 1.0 / phi
@@ -297,6 +302,14 @@ def nb_llr(x: int, mu: float, shift: float, phi: float) -> float:
 def binomial_llr(x: int, n: int, p0: float, p1: float) -> float:
     """log P(x | Bin(n, p1)) - log P(x | Bin(n, p0))."""
     return x * math.log(p1 / p0) + (n - x) * math.log((1.0 - p1) / (1.0 - p0))
+
+
+def log_z(x: float, w: float, s: float, s2: float, bias: float) -> float:
+    """z of ``x`` against exponentially weighted sums (weight ``w``, sum ``s``, sum of squares ``s2``), the
+    variance plus ``bias``: the volume channel, on log(1 + volume)."""
+    mean = s / w
+    var = max(0.0, s2 / w - mean * mean)
+    return (x - mean) / math.sqrt(var + bias)
 
 
 def incident_id(topic: str, opened_s: int) -> str:
@@ -323,7 +336,6 @@ class Detector:
     s_lv: float = 0.0
     s_lv2: float = 0.0
     # long-run share (decay: long half-life), for drift notices
-    wl: float = 0.0
     l_posts: float = 0.0
     l_neg: float = 0.0
     # recent negatives (decay: fast half-life), for the quiet test
@@ -389,9 +401,7 @@ class Detector:
     def volume_z(self, posts: int, cfg: CrisisConfig) -> float:
         if self.w < 1:
             return 0.0
-        mean = self.s_lv / self.w
-        var = max(0.0, self.s_lv2 / self.w - mean * mean)
-        return (math.log1p(posts) - mean) / math.sqrt(var + cfg.volume_bias)
+        return log_z(math.log1p(posts), self.w, self.s_lv, self.s_lv2, cfg.volume_bias)
 
     def recent_share(self) -> float | None:
         return self.fast_neg / self.fast_posts if self.fast_posts > 0 else None
@@ -432,7 +442,6 @@ class Detector:
         self.sh_neg *= d
         self.s_lv *= d
         self.s_lv2 *= d
-        self.wl = self.wl * dl + (1 - dl) / (1 - cfg.long_decay)
         self.l_posts *= dl
         self.l_neg *= dl
         self.fast_neg *= df
@@ -488,9 +497,18 @@ class Detector:
         self.fast_posts = self.fast_posts * cfg.fast_decay + m.posts
         self.fast_w = self.fast_w * cfg.fast_decay + 1.0
 
-        current = self._figures(1, m.posts, m.negatives, m.compound_sum, mu_posts, mu, cfg, z)
-        out: list[Transition] = []
-        out += self._lifecycle(m, cfg, warm, current)
+        # The minute's figures, on the baseline as it stood before this minute, built only when a
+        # transition or a notice needs them: most minutes raise none.
+        baseline_compound = self.baseline_compound()
+        built: list[AlertFigures] = []
+
+        def current() -> AlertFigures:
+            if not built:
+                built.append(self._figures(1, m.posts, m.negatives, m.compound_sum, mu_posts, mu, z, p0,
+                                           baseline_compound))
+            return built[0]
+
+        out = self._lifecycle(m, cfg, warm, current)
 
         # While the evidence builds toward a crisis the baseline holds still too, or a slow crisis on a
         # quiet key would become its own baseline before it is caught; but never for longer than
@@ -520,7 +538,6 @@ class Detector:
         scale = cap / m.posts if m.posts > cap and self.minutes >= cfg.warmup_minutes else 1.0
         self.sh_posts = self.sh_posts * d + m.posts * scale
         self.sh_neg = self.sh_neg * d + m.negatives * scale
-        self.wl = self.wl * dl + 1.0
         self.l_posts = self.l_posts * dl + m.posts * scale
         self.l_neg = self.l_neg * dl + m.negatives * scale
         if stats is not None and stats.posts:
@@ -535,7 +552,7 @@ class Detector:
                     self.terms.add(t.term, t.count * 1000)
 
     def _figures(self, minutes: int, posts: int, negatives: int, compound_sum: float, exp_posts: float,
-                 exp_neg: float, cfg: CrisisConfig, z: float) -> AlertFigures:
+                 exp_neg: float, z: float, baseline_share: float, baseline_compound: float | None) -> AlertFigures:
         return AlertFigures(
             minutes=minutes,
             posts=posts,
@@ -544,8 +561,8 @@ class Detector:
             compound_mean=round(compound_sum / posts, 4) if posts else None,
             expected_posts=round(exp_posts, 3),
             expected_negatives=round(exp_neg, 3),
-            baseline_share=round(self.baseline_share(cfg), 4),
-            baseline_compound_mean=self.baseline_compound(),
+            baseline_share=round(baseline_share, 4),
+            baseline_compound_mean=baseline_compound,
             negatives_ratio=round(negatives / exp_neg, 3) if exp_neg > 0 else 0.0,
             count_evidence=round(self.c_count, 3),
             share_evidence=round(self.c_share, 3),
@@ -554,7 +571,8 @@ class Detector:
 
     def _run_figures(self, cfg: CrisisConfig, z: float) -> AlertFigures:
         return self._figures(self.run_minutes, self.run_posts, self.run_neg, self.run_compound,
-                             self.run_expected_posts, self.run_expected_neg, cfg, z)
+                             self.run_expected_posts, self.run_expected_neg, z, self.baseline_share(cfg),
+                             self.baseline_compound())
 
     def _ratio(self) -> float:
         return self.run_neg / self.run_expected_neg if self.run_expected_neg > 0 else 0.0
@@ -575,12 +593,13 @@ class Detector:
             return "warning"
         return "watch"
 
-    def _lifecycle(self, m: Minute, cfg: CrisisConfig, warm: bool, current: AlertFigures) -> list[Transition]:
+    def _lifecycle(self, m: Minute, cfg: CrisisConfig, warm: bool,
+                   current: Callable[[], AlertFigures]) -> list[Transition]:
         if (self.incident is not None and self.resolved_s is not None
                 and m.start_s - self.resolved_s >= cfg.cooldown_minutes * 60):
-                self.incident = None  # the cooldown is over: a new trigger is a new incident
-                self.severity = None
-                self.reopened = False
+            self.incident = None  # the cooldown is over: a new trigger is a new incident
+            self.severity = None
+            self.reopened = False
         if not self.frozen:
             if not (warm and self._triggered(cfg)):
                 return []
@@ -624,31 +643,33 @@ class Detector:
         return []
 
     def _transition(self, event: AlertEventKind, m: Minute, previous: Severity | None, cfg: CrisisConfig,
-                    current: AlertFigures) -> Transition:
+                    current: Callable[[], AlertFigures]) -> Transition:
         assert self.incident is not None and self.opened_s is not None and self.onset_s is not None
+        figures = current()
         self.sequence += 1
         self.last_event_s = m.start_s
         return Transition(
             event=event, topic=self.topic, incident_id=self.incident, sequence=self.sequence, severity=self.severity,
             previous_severity=previous, reopened=self.reopened, minute=m, opened_s=self.opened_s,
             onset_s=self.onset_s, resolved_s=self.resolved_s if event == "resolve" else None,
-            current=current, incident=self._run_figures(cfg, current.volume_z),
+            current=figures, incident=self._run_figures(cfg, figures.volume_z),
             evidence=_copy(self.run_evidence), rising_terms=self.rising_terms(),
         )
 
-    def _notices(self, m: Minute, cfg: CrisisConfig, z: float, current: AlertFigures) -> list[Transition]:
+    def _notices(self, m: Minute, cfg: CrisisConfig, z: float,
+                 current: Callable[[], AlertFigures]) -> list[Transition]:
         out = []
         interval = cfg.notice_interval_minutes * 60
         if (z >= cfg.volume_z_notice and m.posts >= cfg.volume_notice_min_posts
                 and (self.last_volume_notice_s is None or m.start_s - self.last_volume_notice_s >= interval)):
             self.last_volume_notice_s = m.start_s
-            out.append(self._notice("volume_spike", m, current, None))
+            out.append(self._notice("volume_spike", m, current(), None))
         drift_interval = cfg.drift_notice_interval_minutes * 60
         short, long = self.baseline_share(cfg), self.long_share(cfg)
         if (self.s_posts >= cfg.drift_notice_min_posts and short - long >= cfg.drift_notice_delta
                 and (self.last_drift_notice_s is None or m.start_s - self.last_drift_notice_s >= drift_interval)):
             self.last_drift_notice_s = m.start_s
-            out.append(self._notice("sentiment_drift", m, current, round(long, 4)))
+            out.append(self._notice("sentiment_drift", m, current(), round(long, 4)))
         return out
 
     def _notice(self, kind: NoticeKind, m: Minute, current: AlertFigures, long_share: float | None) -> Transition:

@@ -27,6 +27,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from streams.crisis import log_z
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -170,11 +172,6 @@ def volume_scores(values: Sequence[float], half_life_rows: float = 360.0, bias: 
     out = []
     for i, v in enumerate(values):
         x = math.log1p(max(0.0, v))
-        if i < warmup_rows or w == 0:
-            out.append(0.0)
-        else:
-            mean = s / w
-            var = max(0.0, s2 / w - mean * mean)
-            out.append(abs(x - mean) / math.sqrt(var + bias))
+        out.append(0.0 if i < warmup_rows or w == 0 else abs(log_z(x, w, s, s2, bias)))
         w, s, s2 = w * d + 1.0, s * d + x, s2 * d + x * x
     return out

@@ -183,7 +183,7 @@ class TopicWindows:
             acc = self.open.get(key)
             if acc is None:
                 acc = self.open[key] = WindowAcc()
-            acc.add(obs, evidence=size == 60)
+            acc.add(obs, evidence=resolution == "minute")
         if self.last_event_s is None or obs.event_s > self.last_event_s:
             self.last_event_s = obs.event_s
         return True
