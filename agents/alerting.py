@@ -79,6 +79,11 @@ class Forwarder:
         self.session: aiohttp.ClientSession | None = None
         self.lock = asyncio.Lock()
 
+    def owns(self, key: bytes) -> bool:
+        """Whether this worker sends the key's alerts: its ``alerts`` partition is assigned here (a table
+        also holds standby partitions, whose owner sends them)."""
+        return partition_of(key, self.partitions) in self.assigned
+
     def on_assigned(self, partitions: set[int]) -> None:
         self.assigned = set(partitions)
         self.resent_at = 0.0  # renew everything we now own at the next tick
@@ -113,7 +118,7 @@ class Forwarder:
         batch: list[tuple[bytes, Entry, int]] = []
         firing = 0
         for key, entry in list(self.table.items()):
-            if entry is None or (self.assigned and partition_of(key, self.partitions) not in self.assigned):
+            if entry is None or not self.owns(key):
                 continue
             firing += entry.firing
             if renew_all and entry.firing and not entry.due:
@@ -139,8 +144,8 @@ class Forwarder:
         self.metrics.alertmanager_posts.labels(outcome="ok").inc()
         self.backoff = 0.0
         for key, entry, sequence in batch:
-            if self.assigned and partition_of(key, self.partitions) not in self.assigned:
-                continue
+            if not self.owns(key):
+                continue  # revoked while we posted
             if entry.sequence != sequence:
                 continue  # a newer event arrived while we posted: it is due itself
             if entry.firing:

@@ -15,6 +15,7 @@ publishes an event again with the same id, never loses one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -93,8 +94,10 @@ class Crisis:
              evidence: dict[int, Evidence]) -> tuple[Detector | None, list[tuple[bytes, bytes, Transition]]]:
         """Fold a key's newly closed minute windows into its detector: the detector (to write once the
         records are delivered) and the alert records (key, value, transition) to send."""
+        if not self.watches(topic):
+            return None, []
         minutes = [s for s in closed if s.resolution == "minute"]
-        if not minutes or not self.watches(topic):
+        if not minutes:
             return None, []
         det = self.table.get(key) or Detector(topic)
         records = []
@@ -114,8 +117,8 @@ class Crisis:
             data = notice_data(t, brand=brand, dashboard_url=link)
             kind, event_id = NOTICE_TYPE + t.event, t.incident_id
         else:
-            topics = self.brand_topics.get(brand, (t.topic,)) if t.topic.startswith(BRAND_PREFIX) and brand else (
-                t.topic,)
+            topics = self.brand_topics.get(brand, (t.topic,)) if brand and t.topic.startswith(BRAND_PREFIX) \
+                else (t.topic,)
             data = alert_data(t, kind=topic_kind(t.topic), brand=brand, topics=topics, dashboard_url=link,
                               runbook_url=self.settings.runbook_url)
             kind, event_id = INCIDENT_TYPE + t.event, f"{t.incident_id}/{t.sequence}"
@@ -128,6 +131,7 @@ class Crisis:
     def delivered(self, key: bytes, det: Detector, records: list[tuple[bytes, bytes, Transition]]) -> None:
         """The key's alert records are on the topic: write its detector, count, log."""
         self.table[key] = det
+        changed = False
         for _, _, t in records:
             if t.is_notice:
                 self.metrics.notices.labels(kind=t.event).inc()
@@ -135,32 +139,35 @@ class Crisis:
                 continue
             assert t.severity is not None
             self.metrics.alert_events.labels(event=t.event, severity=t.severity).inc()
-            brand = self.brand_of(t.topic) if t.topic.startswith(BRAND_PREFIX) else None
+            changed = True
             if t.event == "resolve":
                 self.open_incidents.pop(t.incident_id, None)
             else:
-                self.open_incidents[t.incident_id] = (t.topic, t.severity, brand)
+                self.open_incidents[t.incident_id] = (t.topic, t.severity, self._gauge_brand(t.topic))
             log.warning("incident %s %s (%s): %d negatives since %s, %.1fx expected", t.incident_id, t.event,
                         t.severity, t.incident.negatives, datetime.fromtimestamp(t.onset_s, UTC).isoformat(),
                         t.incident.negatives_ratio)
-        self._gauges()
+        if changed:  # not on every closed minute of every key: most change no incident
+            self._gauges()
 
     def forget(self, key: bytes) -> None:
         """The key's windows expired, and its detector goes with them. A key with an open incident does not
         expire: it publishes zero windows until the quiet minutes resolve it."""
         if key in self.table:
             del self.table[key]
-            self.metrics.crisis_detectors.set(len(self.table))
 
-    def rebuild(self, assigned: set[int], partition_of: Any) -> None:
+    def rebuild(self, assigned: set[int], partition_of: Callable[[bytes], int]) -> None:
         """After a rebalance or a restart: the open incidents of this worker's partitions, from the table."""
         self.open_incidents = {}
         for key, det in self.table.items():
             if det is not None and det.frozen and partition_of(key) in assigned:
                 assert det.incident is not None and det.severity is not None
-                brand = self.brand_of(det.topic) if det.topic.startswith(BRAND_PREFIX) else None
-                self.open_incidents[det.incident] = (det.topic, det.severity, brand)
+                self.open_incidents[det.incident] = (det.topic, det.severity, self._gauge_brand(det.topic))
         self._gauges()
+
+    def _gauge_brand(self, topic: str) -> str | None:
+        """The brand whose severity gauge an incident of ``topic`` sets: only a brand's own key does."""
+        return self.brand_of(topic) if topic.startswith(BRAND_PREFIX) else None
 
     def _gauges(self) -> None:
         self.open_topics = {topic for topic, _, _ in self.open_incidents.values()}
@@ -174,4 +181,3 @@ class Crisis:
             self.metrics.incidents_open.labels(severity=severity).set(n)
         for brand in self.brand_topics:
             self.metrics.brand_incident_severity.labels(brand=brand).set(brands.get(brand, 0))
-        self.metrics.crisis_detectors.set(len(self.table))

@@ -294,6 +294,7 @@ class Trends:
                 self.table[key] = tw
             self._schedule(key, tw)
         self.metrics.trend_keys.set(len(self.table))
+        self.metrics.crisis_detectors.set(len(self.crisis.table))
         self.metrics.trend_histories.set(len(self.history))
         if now - self.history_swept >= HISTORY_SWEEP_SECONDS:
             self.history_swept = now
