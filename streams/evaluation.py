@@ -28,22 +28,17 @@ class Outcome:
     delay_min: int | None  # crisis scenarios: onset to the first page in the detection span
     false_pages: int
     key_days: float
-    incidents: int
 
 
 def run_scenario(sc: Scenario, cfg: CrisisConfig, detect_within_minutes: int = 720) -> Outcome:
     det = Detector(sc.name)
     pages: list[int] = []
     paged: set[str] = set()
-    incidents: set[str] = set()
     for m in series(sc):
         for t in det.step(m, cfg):
-            if t.is_notice:
-                continue
-            incidents.add(t.incident_id)
-            if t.severity in PAGING and t.incident_id not in paged:
+            if not t.is_notice and t.severity in PAGING and t.incident_id not in paged:
                 paged.add(t.incident_id)
-                pages.append(m.start_s // 60 + 1)
+                pages.append(t.minute.start_s // 60 + 1)
     delay = None
     false = 0
     c = sc.crisis
@@ -54,7 +49,7 @@ def run_scenario(sc: Scenario, cfg: CrisisConfig, detect_within_minutes: int = 7
             continue  # a second page of the same crisis (re-opened after its cooldown) is not false
         else:
             false += 1
-    return Outcome(sc, tuple(pages), delay, false, sc.minutes / DAY, len(incidents))
+    return Outcome(sc, tuple(pages), delay, false, sc.minutes / DAY)
 
 
 @dataclass(frozen=True)
@@ -89,8 +84,10 @@ class Summary:
 def _quantile(xs: list[int], q: float) -> float | None:
     if not xs:
         return None
+    if q == 0.5:
+        return float(statistics.median(xs))
     xs = sorted(xs)
-    return float(xs[min(len(xs) - 1, int(q * len(xs)))]) if q < 0.5 or q > 0.5 else float(statistics.median(xs))
+    return float(xs[min(len(xs) - 1, int(q * len(xs)))])
 
 
 def evaluate(scenarios: Iterable[Scenario], cfg: CrisisConfig,

@@ -18,8 +18,10 @@ Every draw comes from ``numpy.random.default_rng(seed)``: the same scenario give
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
@@ -105,8 +107,7 @@ def series(sc: Scenario) -> list[Minute]:
     share = sc.negative_share + sc.drift * t / max(1, n)
     posts = rng.poisson(rate)
     neg = rng.binomial(posts, share)
-    pos_share = (1.0 - share) / 2  # the rest splits evenly between positive and neutral
-    pos = rng.binomial(posts - neg, np.clip(pos_share / (1.0 - share), 0, 1))
+    pos = rng.binomial(posts - neg, 0.5)  # the rest splits evenly between positive and neutral
     if sc.crisis is not None:
         extra = rng.poisson(rate * sc.crisis.multiplier(t))
         extra_neg = rng.binomial(extra, sc.crisis.negative_share)
@@ -119,9 +120,7 @@ def series(sc: Scenario) -> list[Minute]:
         if length <= 0:
             continue
         if b.kind == "complaint_flurry":
-            extra = np.zeros(length, dtype=np.int64)
-            for i in rng.integers(0, length, size=int(b.size)):
-                extra[i] += 1
+            extra = np.bincount(rng.integers(0, length, size=int(b.size)), minlength=length)
             posts[span] += extra
             neg[span] += extra
             continue
@@ -212,9 +211,6 @@ def synthetic_posts(minutes: list[Minute], tag: str, start_s: int, seed: int = 0
     """Canonical posts (``schemas/jsonschema/post.schema.json``) that realise a series for one hashtag:
     each minute's negatives as plainly negative texts, the rest split between positive and neutral ones,
     spread over the minute in time order. ``start_s`` is the epoch second of the series' minute 0."""
-    import random
-    from datetime import UTC, datetime
-
     rng = random.Random(seed)
     out: list[dict[str, object]] = []
     for m in minutes:
