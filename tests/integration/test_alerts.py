@@ -144,7 +144,8 @@ def alertmanager(tmp_path) -> Iterator[tuple[str, list[dict]]]:
     """A real Alertmanager on a free loopback port, routing every alert to a webhook the test serves."""
     binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
     if binary is None:
-        message = "prometheus-alertmanager is not installed (make test installs Debian's package)"
+        message = ("prometheus-alertmanager is not installed: `make debs` (or `make test`) installs Debian's "
+                   "package, or `apt-get install prometheus-alertmanager`")
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
