@@ -16,9 +16,8 @@ from importlib.metadata import PackageNotFoundError, version
 from time import monotonic
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 
-from agents import alerting, influence, ingest, trends, web
+from agents import alerting, influence, ingest, sensor, trends, web
 from agents.metrics import Metrics
 from agents.settings import Settings, SettingsError
 from agents.topics import Topics
@@ -48,6 +47,8 @@ class Runtime:
     influence: influence.Influence | None = None
     #: The Alertmanager forwarder (None unless BRANDPULSE_ALERTMANAGER_URL is set).
     alerting: alerting.Forwarder | None = None
+    #: Faust's sensor hooks, exported as Prometheus metrics (``agents.sensor``).
+    sensor: sensor.Sensor | None = None
     #: Set once the consumer group has given this worker its first assignment.
     assigned: bool = False
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
         settings.app_id,
         env={},
         broker=settings.broker_url,
+        broker_credentials=settings.faust_credentials(),
         store="memory://",
         key_serializer="raw",
         value_serializer="raw",
@@ -95,17 +97,18 @@ def create_app(settings: Settings) -> BrandpulseApp:
     app.bp = Runtime(settings=settings, topics=Topics.create(app, settings),
                      metrics=Metrics(version=brandpulse_version(), brands=settings.watchlists.names),
                      progress=SourceProgress(idle_grace_s=settings.idle_grace_seconds))
-    setup_prometheus_sensors(app, pattern="/metrics", registry=app.bp.metrics.registry,
-                             name_prefix="brandpulse_faust")
+    app.bp.sensor = sensor.install(app)
     app.bp.ingest_agent = ingest.register(app)
     app.bp.trends = trends.register(app)
     app.bp.influence = influence.register(app)
     app.bp.alerting = alerting.register(app)
     web.register(app)
+    app.bp.sensor.declare_tables(app.tables.keys())
 
     @app.on_partitions_assigned.connect
     async def _on_assigned(sender: object, assigned: set, **kwargs: object) -> None:
         app.bp.assigned = True
+        app.bp.sensor.on_assigned()
         now = monotonic()
         app.bp.progress.assign({tp.partition for tp in assigned if tp.topic == settings.posts_topic}, now)
         app.bp.trends.on_assigned({tp.partition for tp in assigned if tp.topic == settings.mentions_topic})

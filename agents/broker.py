@@ -22,8 +22,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -150,12 +151,13 @@ class EmbeddedBroker:
         self.stop()
 
 
-async def wait_for_broker(bootstrap: list[str], *, timeout: float = 30.0) -> None:
+async def wait_for_broker(bootstrap: list[str], *, timeout: float = 30.0,
+                          options: Mapping[str, Any] | None = None) -> None:
     """Return once the cluster answers a metadata request."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **(options or {}))
         try:
             await admin.start()
             await admin.list_topics()
@@ -178,7 +180,8 @@ def topic_names(settings: Settings) -> list[str]:
 async def ensure_topics(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
     """Create brandpulse's topics where missing; returns those it created."""
     names = list(names or topic_names(settings))
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000,
+                                **settings.kafka_client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -194,11 +197,12 @@ async def ensure_topics(settings: Settings, names: Iterable[str] | None = None) 
 
 
 async def read_topic(
-    bootstrap: list[str], topic: str, *, timeout: float = 30.0
+    bootstrap: list[str], topic: str, *, timeout: float = 30.0, options: Mapping[str, Any] | None = None
 ) -> list:
     """Every record on ``topic`` from the beginning to its current end (no consumer group)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_partition_fetch_bytes=16 * 1024 * 1024)
+                                auto_offset_reset="earliest", max_partition_fetch_bytes=16 * 1024 * 1024,
+                                **(options or {}))
     await consumer.start()
     try:
         parts = consumer.partitions_for_topic(topic)

@@ -21,7 +21,7 @@ import urllib.request
 from collections import Counter
 from importlib.resources import files
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -29,6 +29,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents.settings import Settings, SettingsError, load_settings, settings_markdown, settings_table
+
+if TYPE_CHECKING:
+    from agents.app import BrandpulseApp
 
 #: How long `up` waits for the worker to make progress before it says something is wrong.
 STALL_SECONDS = 120
@@ -130,7 +133,8 @@ async def _replay_with_progress(settings: Settings, paths: list[Path], *, rate: 
         elapsed = max(time.monotonic() - started, 1e-6)
         progress.update(task, completed=done, rate=f"{done / elapsed:,.0f} msg/s")
 
-    return await replay(paths, bootstrap=settings.bootstrap_servers, topic=settings.posts_topic, rate=rate,
+    return await replay(paths, bootstrap=settings.bootstrap_servers, options=settings.kafka_client_options(),
+                        topic=settings.posts_topic, rate=rate,
                         speedup=speedup, max_message_bytes=settings.max_message_bytes, on_progress=advance,
                         limit=limit)
 
@@ -208,8 +212,9 @@ def _summary(settings: Settings, replayed: int) -> None:
     from schemas.codec import DLQ_REASON, loads, read_dead_letter_headers
 
     async def read_both() -> tuple[list, list]:
-        return (await read_topic(settings.bootstrap_servers, settings.enriched_topic),
-                await read_topic(settings.bootstrap_servers, settings.dlq_topic))
+        options = settings.kafka_client_options()
+        return (await read_topic(settings.bootstrap_servers, settings.enriched_topic, options=options),
+                await read_topic(settings.bootstrap_servers, settings.dlq_topic, options=options))
 
     enriched, dead = asyncio.run(read_both())
     labels: Counter[str] = Counter()
@@ -294,7 +299,8 @@ def up(sample: bool, replay_paths: tuple[Path, ...], rate: float | None, speedup
             console.print(f"[green]✓[/] embedded broker on {url}")
         else:
             with console.status(f"reaching {settings.broker_url}"):
-                asyncio.run(wait_for_broker(settings.bootstrap_servers, timeout=30))
+                asyncio.run(wait_for_broker(settings.bootstrap_servers, timeout=30,
+                                            options=settings.kafka_client_options()))
             console.print(f"[green]✓[/] broker {settings.broker_url}")
 
         from agents.broker import ensure_topics
@@ -372,6 +378,32 @@ def settings_cmd(markdown: bool) -> None:
     for row in settings_table():
         table.add_row(*row)
     out.print(table)
+
+
+@cli.command("metrics")
+@click.option("--markdown", is_flag=True, help="Print docs/metrics.md.")
+def metrics_cmd(markdown: bool) -> None:
+    """List every metric the worker serves on /metrics: name, type, unit, labels and meaning."""
+    from agents.metrics import catalogue, catalogue_markdown
+
+    registry = catalogue_app().bp.metrics.registry
+    if markdown:
+        click.echo(catalogue_markdown(registry), nl=False)
+        return
+    table = Table("metric", "type", "unit", "labels", "meaning")
+    for row in catalogue(registry):
+        table.add_row(str(row["name"]), str(row["type"]), str(row["unit"]), ", ".join(row["labels"]),  # type: ignore[arg-type]
+                      str(row["help"]))
+    out.print(table)
+
+
+def catalogue_app() -> BrandpulseApp:
+    """An app built (not started) with every stage on, to read its metrics registry."""
+    from agents.app import create_app
+
+    return create_app(load_settings({
+        "BRANDPULSE_BROKER_URL": "kafka://localhost:9092", "BRANDPULSE_WATCHLIST": '{"example": ["#example"]}',
+        "BRANDPULSE_ALERTMANAGER_URL": "http://localhost:9093"}))
 
 
 @cli.command("schemas")

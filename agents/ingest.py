@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from time import monotonic, perf_counter
+from time import monotonic, perf_counter, time
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -136,7 +136,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         for out in outcomes:
             error = await delivered(out.futures)
             if error is None:
-                count(out)
+                count(out, time())
             elif out.rejected is not None:
                 fatal("Kafka refused the dead letter of %s[%s]@%s: %r", out.event.message.topic,
                       out.event.message.partition, out.event.message.offset, error)
@@ -151,9 +151,9 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             if error is not None:
                 fatal("Kafka refused the dead letter of %s[%s]@%s: %r", out.event.message.topic,
                       out.event.message.partition, out.event.message.offset, error)
-            count(out)
+            count(out, time())
 
-    def count(out: Outcome) -> None:
+    def count(out: Outcome, delivered_at: float) -> None:
         if out.rejected is not None:
             metrics.rejected_total.inc()
             metrics.by_reason[out.rejected.value].inc()
@@ -168,6 +168,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         metrics.by_label[out.enriched.sentiment.label].inc()
         metrics.compound.observe(out.enriched.sentiment.compound)
         metrics.processing_seconds.observe(out.seconds)
+        metrics.end_to_end_seconds.observe(max(0.0, delivered_at - out.enriched.post.created_at.timestamp()))
 
     async def ingest_posts(stream: faust.StreamT) -> AsyncIterator[None]:
         """posts (raw JSON) → posts.enriched + mentions (by topic); rejects → posts.dlq."""
@@ -202,6 +203,12 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         for partition in range(settings.topic_partitions):
             await topics.mentions.send(key=None, value=b"", partition=partition, headers=headers)
         broadcast.update(watermark=watermark, at=now)
+
+    def event_time_lag() -> float:
+        watermark = progress.watermark(monotonic())
+        return float("nan") if watermark is None else time() - watermark
+
+    metrics.event_time_lag.set_function(event_time_lag)
 
     @app.timer(interval=1.0, name="announce_watermark")
     async def announce_when_idle() -> None:

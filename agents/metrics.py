@@ -1,8 +1,10 @@
 """Prometheus metrics: prefix ``brandpulse_``, base units, bounded labels, values pre-initialised.
 
 Each app gets its own :class:`~prometheus_client.CollectorRegistry` (a second app in one process,
-as in tests, must not collide), which also carries Faust's own sensor (``brandpulse_faust_*``).
-No label ever carries a hashtag, user or post id.
+as in tests, must not collide), which also carries Faust's own sensor (``agents.sensor``).
+No label ever carries a hashtag, user or post id: every label and what bounds its values is in
+:data:`LABEL_BUDGET`, and the catalogue (docs/metrics.md, ``brandpulse metrics --markdown``) is built
+from this registry.
 """
 
 from __future__ import annotations
@@ -19,6 +21,37 @@ OUTCOMES = ("enriched", "rejected")
 LABELS = ("positive", "neutral", "negative")
 RESOLUTIONS = ("minute", "hour")
 SEVERITIES = ("watch", "warning", "critical")
+
+#: Seconds from a post's event time to its delivery: live traffic (well under a second) to a replay of
+#: last week; anything older lands in +Inf.
+END_TO_END_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0,
+                      86400.0, 604800.0)
+#: Seconds from a window's end to its publication: the allowed lateness (60 s by default) plus the close
+#: sweep, up to an hour window published late after an outage.
+WINDOW_DELAY_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 90.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 21600.0, 86400.0)
+
+#: Every label a brandpulse metric may carry, and what bounds its values. A test holds every metric to
+#: it, and the catalogue prints it.
+LABEL_BUDGET: dict[str, str] = {
+    "outcome": "a fixed set per metric (enriched / rejected; ok / error)",
+    "reason": "the dead-letter reasons: " + ", ".join(DLQ_REASONS),
+    "label": "positive, neutral, negative",
+    "resolution": "minute, hour (windows); hour, day (influence rankings)",
+    "role": "post, credit",
+    "stage": "authors, rankings",
+    "table": "the app's tables (trend-windows, trend-history, influence-authors, influence-rankings, "
+             "crisis-detectors, alertmanager-alerts)",
+    "brand": "the configured watchlist's brands (BRANDPULSE_WATCHLIST / _FILE), nothing else",
+    "event": "open, escalate, update, resolve",
+    "severity": "watch, warning, critical",
+    "kind": "volume_spike, sentiment_drift",
+    "state": "firing, pending",
+    "version": "one value: the running build",
+    "topic": "the app's Kafka topics (inputs, outputs, table changelogs); never a hashtag",
+    "partition": "0 to BRANDPULSE_TOPIC_PARTITIONS - 1",
+    "operation": "get, set, delete",
+    "code": "HTTP status codes the worker answers with (200, 400, 404, 500, 503, ...)",
+}
 
 
 class Metrics:
@@ -54,6 +87,17 @@ class Metrics:
             buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1),
             registry=r,
         )
+        self.end_to_end_seconds = Histogram(
+            "brandpulse_post_end_to_end_seconds",
+            "Wall-clock time from a post's event time (created_at) to its enriched record and mentions being "
+            "delivered to Kafka. A replay of old posts lands in the top buckets.",
+            buckets=END_TO_END_BUCKETS, registry=r,
+        )
+        self.event_time_lag = Gauge(
+            "brandpulse_event_time_lag_seconds",
+            "Wall clock minus this worker's event-time watermark on its posts partitions (how far behind real "
+            "time the windows are; NaN before the first post).", registry=r,
+        )
         self.batch_posts = Histogram(
             "brandpulse_ingest_batch_posts",
             "Posts per batch taken from the input stream.",
@@ -64,6 +108,11 @@ class Metrics:
         self.windows_emitted = Counter(
             "brandpulse_trend_windows_emitted", "Closed windows published on hashtag-stats, by size.",
             ["resolution"], registry=r,
+        )
+        self.window_delay = Histogram(
+            "brandpulse_window_publish_delay_seconds", "Wall-clock time from a window's end to its publication on "
+            "hashtag-stats (the allowed lateness and the close sweep; far more in a replay).",
+            ["resolution"], buckets=WINDOW_DELAY_BUCKETS, registry=r,
         )
         self.late_posts = Counter(
             "brandpulse_posts_late", "Posts later than the allowed lateness: enriched, their mentions set "
@@ -142,8 +191,8 @@ class Metrics:
             "minute (0 when it had no posts).", ["brand"], registry=r,
         )
         self.brand_windows = Counter(
-            "brandpulse_brand_posts_windowed", "Posts about the brand counted in closed minute windows.",
-            ["brand"], registry=r,
+            "brandpulse_brand_posts_windowed", "Posts about the brand counted in closed minute windows, by "
+            "sentiment label (negative share over any range: negative / all).", ["brand", "label"], registry=r,
         )
         # --- crisis alerts -------------------------------------------------------------------
         self.alert_events = Counter(
@@ -186,10 +235,13 @@ class Metrics:
             self.brand_incident_severity.labels(brand=brand)
         for resolution in RESOLUTIONS:
             self.windows_emitted.labels(resolution=resolution)
+            self.window_delay.labels(resolution=resolution)
+        self.event_time_lag.set(float("nan"))
         for brand in brands:
-            for metric in (self.brand_posts, self.brand_negative_ratio, self.brand_sentiment_mean,
-                           self.brand_windows):
+            for metric in (self.brand_posts, self.brand_negative_ratio, self.brand_sentiment_mean):
                 metric.labels(brand=brand)
+            for label in LABELS:
+                self.brand_windows.labels(brand=brand, label=label)
         self.build_info = Gauge(
             "brandpulse_build_info", "Always 1; the version label says which build runs.", ["version"], registry=r
         )
@@ -212,4 +264,94 @@ class Metrics:
         self.brand_posts.labels(brand=brand).set(stats.posts)
         self.brand_negative_ratio.labels(brand=brand).set(stats.negative / stats.posts if stats.posts else 0.0)
         self.brand_sentiment_mean.labels(brand=brand).set(stats.compound_mean or 0.0)
-        self.brand_windows.labels(brand=brand).inc(stats.posts)
+        for label in LABELS:
+            self.brand_windows.labels(brand=brand, label=label).inc(getattr(stats, label))
+
+
+# --- the catalogue (docs/metrics.md) ----------------------------------------------------------------
+
+#: The catalogue's sections: a metric goes in the first whose prefix it starts with.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("brandpulse_posts", "Ingest"),
+    ("brandpulse_post_", "Ingest"),
+    ("brandpulse_ingest", "Ingest"),
+    ("brandpulse_mentions", "Ingest"),
+    ("brandpulse_event_time", "Ingest"),
+    ("brandpulse_trend", "Trend windows"),
+    ("brandpulse_window", "Trend windows"),
+    ("brandpulse_brand", "Watched brands"),
+    ("brandpulse_influence", "Influence"),
+    ("brandpulse_alert", "Crisis alerts"),
+    ("brandpulse_notices", "Crisis alerts"),
+    ("brandpulse_incidents", "Crisis alerts"),
+    ("brandpulse_crisis", "Crisis alerts"),
+    ("brandpulse_kafka", "Kafka and the consumer group (Faust's sensor)"),
+    ("brandpulse_rebalanc", "Kafka and the consumer group (Faust's sensor)"),
+    ("brandpulse_table", "Tables"),
+    ("brandpulse_http", "Worker"),
+    ("brandpulse_worker", "Worker"),
+    ("brandpulse_build", "Worker"),
+)
+
+
+def unit_of(name: str) -> str:
+    """The unit a metric's name says it has (Prometheus naming: base units in the name)."""
+    for suffix, unit in (("_seconds", "seconds"), ("_bytes", "bytes"), ("_ratio", "ratio (0-1)"),
+                         ("_offset", "Kafka offset"), ("_lag", "records")):
+        if name.endswith(suffix):
+            return unit
+    if name.endswith(("_compound", "_sentiment_mean")):
+        return "VADER compound (-1 to +1)"
+    return "count" if not name.endswith(("_info", "_severity", "_ready", "_rebalancing")) else "-"
+
+
+def catalogue(registry: CollectorRegistry) -> list[dict[str, object]]:
+    """Every metric of ``registry``: its exposed name, type, unit, labels and help, in registration order."""
+    rows: list[dict[str, object]] = []
+    for collector in list(registry._collector_to_names):  # no public way to list a registry's collectors
+        families = collector.describe() if hasattr(collector, "describe") else collector.collect()
+        for fam in families:
+            metric = getattr(collector, "_name", None) == fam.name and collector
+            labels = tuple(metric._labelnames) if metric else tuple(getattr(fam, "_labelnames", ()))
+            name = fam.name + ("_total" if fam.type == "counter" else "")
+            rows.append({"name": name, "type": fam.type, "unit": unit_of(fam.name), "labels": labels,
+                         "help": fam.documentation})
+    return rows
+
+
+def catalogue_markdown(registry: CollectorRegistry) -> str:
+    rows = catalogue(registry)
+    out = [
+        "# Metrics",
+        "",
+        "Every metric a brandpulse worker serves on `GET /metrics` (Prometheus text format). Generated from the",
+        "worker's own registry by `brandpulse metrics --markdown`; a test keeps it current, another holds every",
+        "label to the budget below, and the integration tests run `promtool check metrics` on a live scrape.",
+        "",
+        "Conventions: prefix `brandpulse_`, base units in the name (`_seconds`), counters end in `_total`,",
+        "histograms expose `_bucket`, `_sum` and `_count`. Every label value that can be known at start-up is",
+        "exported from the first scrape (zero until it happens), so `rate()` and `absent()` behave. Per-worker",
+        "figures (lag, table sizes, open incidents) cover the partitions the worker owns: `sum()` them over",
+        "workers. Prometheus adds `instance` (the worker) and `job`.",
+        "",
+    ]
+    sections: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        name = str(row["name"])
+        section = next((title for prefix, title in SECTIONS if name.startswith(prefix)), "Other")
+        sections.setdefault(section, []).append(row)
+    for section, members in sections.items():
+        out += [f"## {section}", "", "| metric | type | unit | labels | meaning |", "|---|---|---|---|---|"]
+        for row in members:
+            labels = ", ".join(f"`{label}`" for label in row["labels"]) or "-"  # type: ignore[union-attr]
+            meaning = str(row["help"]).replace("|", "/")
+            out.append(f"| `{row['name']}` | {row['type']} | {row['unit']} | {labels} | {meaning} |")
+        out.append("")
+    out += ["## Label budget", "",
+            "No label ever carries a hashtag, a user or a post id. These are all the labels there are, and what",
+            "bounds each one's values:", "", "| label | values |", "|---|---|"]
+    used = sorted({label for row in rows for label in row["labels"]})  # type: ignore[union-attr]
+    for label in used:
+        out.append(f"| `{label}` | {LABEL_BUDGET.get(label, '(not in the budget)')} |")
+    out.append("")
+    return "\n".join(out)

@@ -17,7 +17,7 @@ import asyncio
 import gzip
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,7 @@ async def replay(
     max_message_bytes: int = 1_000_000,
     on_progress: Callable[[int], None] | None = None,
     limit: int | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> ReplayStats:
     """Produce every message of ``paths`` to ``topic``; returns once the broker acknowledged all."""
     stats = ReplayStats(files=[str(p) for p in paths])
@@ -114,6 +115,7 @@ async def replay(
         # Oversized messages must reach the worker, which dead-letters them as `too_large`.
         max_request_size=max(max_message_bytes * 2 + 1024, 4 * 1024 * 1024),
         request_timeout_ms=30_000,
+        **(options or {}),  # TLS / SASL (Settings.kafka_client_options)
     )
     await producer.start()
     started = time.monotonic()

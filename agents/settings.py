@@ -13,6 +13,7 @@ import difflib
 import json
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import fields
 from functools import cached_property
@@ -215,6 +216,35 @@ class Settings(BaseSettings):
         60.0, ge=1, le=3600, description="Longest wait between retries while Alertmanager is unreachable."
     )
 
+    # --- Kafka security (TLS and SASL) ---------------------------------------------------------
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How the worker talks to Kafka: `SSL` (TLS), `SASL_SSL` (TLS and a SASL login, "
+        "what managed clusters such as MSK and Confluent Cloud use), `SASL_PLAINTEXT`, or `PLAINTEXT`.",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism of the login (with a `SASL_*` protocol).",
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name (required with a `SASL_*` protocol).")
+    kafka_sasl_password: str | None = Field(
+        None, description="SASL password (required with a `SASL_*` protocol; never printed).",
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        None, description="PEM bundle of the CAs that sign the brokers' certificates (with `SSL` or `SASL_SSL`); "
+        "unset: the system's CAs.",
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        None, description="PEM client certificate, for brokers that require mutual TLS.",
+    )
+    kafka_ssl_key_file: Path | None = Field(
+        None, description="PEM private key of the client certificate (unset: it is in the certificate file).",
+    )
+    kafka_ssl_key_password: str | None = Field(
+        None, description="Password of the private key, if it is encrypted (never printed).",
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        True, description="Check that each broker's certificate names the host connected to.",
+    )
+
     # --- HTTP and operations -----------------------------------------------------------------
     web_host: str = Field(
         "127.0.0.1",
@@ -331,6 +361,69 @@ class Settings(BaseSettings):
                 "BRANDPULSE_SESSION_TIMEOUT_SECONDS"
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_kafka_security(self) -> Settings:
+        protocol = self.kafka_security_protocol
+        if protocol.startswith("SASL_"):
+            missing = [env_name(f) for f in ("kafka_sasl_username", "kafka_sasl_password") if not getattr(self, f)]
+            if missing:
+                raise ValueError(f"BRANDPULSE_KAFKA_SECURITY_PROTOCOL={protocol} needs {' and '.join(missing)}")
+        tls_files = [f for f in ("kafka_ssl_ca_file", "kafka_ssl_cert_file", "kafka_ssl_key_file")
+                     if getattr(self, f) is not None]
+        if tls_files and not protocol.endswith("SSL"):
+            raise ValueError(f"{env_name(tls_files[0])} is set but BRANDPULSE_KAFKA_SECURITY_PROTOCOL={protocol} "
+                             "does not use TLS (use SSL or SASL_SSL)")
+        if self.kafka_ssl_key_file is not None and self.kafka_ssl_cert_file is None:
+            raise ValueError("BRANDPULSE_KAFKA_SSL_KEY_FILE needs BRANDPULSE_KAFKA_SSL_CERT_FILE")
+        if protocol.endswith("SSL"):
+            self.ssl_context()  # a missing or unreadable file is reported now, not at the first connection
+        return self
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for Kafka (None without TLS); raises ValueError naming the setting at fault."""
+        if not self.kafka_security_protocol.endswith("SSL"):
+            return None
+        try:
+            ctx = ssl.create_default_context(cafile=str(self.kafka_ssl_ca_file) if self.kafka_ssl_ca_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"BRANDPULSE_KAFKA_SSL_CA_FILE={self.kafka_ssl_ca_file}: cannot load it as PEM CA "
+                             f"certificates: {exc}") from None
+        ctx.check_hostname = self.kafka_ssl_check_hostname
+        if self.kafka_ssl_cert_file is not None:
+            try:
+                ctx.load_cert_chain(str(self.kafka_ssl_cert_file),
+                                    str(self.kafka_ssl_key_file) if self.kafka_ssl_key_file else None,
+                                    password=self.kafka_ssl_key_password)
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(f"BRANDPULSE_KAFKA_SSL_CERT_FILE={self.kafka_ssl_cert_file}: cannot load the "
+                                 f"client certificate and key: {exc}") from None
+        return ctx
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Security options for aiokafka clients (the admin, the replay producer, topic readers)."""
+        options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol.endswith("SSL"):
+            options["ssl_context"] = self.ssl_context()
+        if self.kafka_security_protocol.startswith("SASL_"):
+            options.update(sasl_mechanism=self.kafka_sasl_mechanism, sasl_plain_username=self.kafka_sasl_username,
+                           sasl_plain_password=self.kafka_sasl_password)
+        return options
+
+    def faust_credentials(self) -> object | None:
+        """The same security as Faust broker credentials (None for PLAINTEXT)."""
+        import faust
+        from faust.types.auth import SASLMechanism
+
+        protocol = self.kafka_security_protocol
+        if protocol == "PLAINTEXT":
+            return None
+        if protocol == "SSL":
+            return faust.SSLCredentials(self.ssl_context())
+        # SASL_SSL when given a TLS context, SASL_PLAINTEXT without.
+        return faust.SASLCredentials(username=self.kafka_sasl_username, password=self.kafka_sasl_password,
+                                     mechanism=SASLMechanism(self.kafka_sasl_mechanism),
+                                     ssl_context=self.ssl_context())
 
     @model_validator(mode="after")
     def _one_watchlist(self) -> Settings:
@@ -478,7 +571,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
 
 
 #: Settings whose values may carry credentials (URLs with user:password, tokens): errors do not echo them.
-_SECRET_BEARING = ("broker_url", "watchlist", "alertmanager_url", "dashboard_url")
+_SECRET_BEARING = ("broker_url", "watchlist", "alertmanager_url", "dashboard_url", "kafka_sasl_password",
+                   "kafka_ssl_key_password")
 
 
 def _describe(exc: ValidationError, values: Mapping[str, object]) -> str:

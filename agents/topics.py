@@ -57,6 +57,15 @@ class Topics:
     influencers: faust.TopicT
     alerts: faust.TopicT
 
+    def consumed(self) -> tuple[str, ...]:
+        """The topics brandpulse's agents read (alerts only with the Alertmanager forwarder on)."""
+        return tuple(t.get_topic_name() for t in (self.posts, self.mentions, self.activity, self.candidates))
+
+    def produced(self) -> tuple[str, ...]:
+        """The topics brandpulse's agents write (table changelogs aside)."""
+        return tuple(t.get_topic_name() for t in (self.enriched, self.dlq, self.mentions, self.stats, self.late,
+                                                     self.activity, self.candidates, self.influencers, self.alerts))
+
     @classmethod
     def create(cls, app: faust.App, settings: Settings) -> Topics:
         def raw(name: str) -> faust.TopicT:

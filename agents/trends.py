@@ -21,7 +21,7 @@ import heapq
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from time import monotonic
+from time import monotonic, time
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -274,9 +274,10 @@ class Trends:
         for key, det, records in detecting:
             if self.partition_of(key) in self.assigned:
                 self.crisis.delivered(key, det, records)
+        published_at = time()
         for key, tw, closed, watermark in closing:
             for stats in closed:
-                self._count(stats)
+                self._count(stats, published_at)
             if self.partition_of(key) not in self.assigned:
                 continue  # revoked while we waited: its new owner's changelog must not get our state
             if closed:
@@ -333,8 +334,10 @@ class Trends:
             "by_growth": sorted(rows, key=lambda r: (-r["growth"], -r["posts"], r["topic"]))[:limit],
         }
 
-    def _count(self, stats: WindowStats) -> None:
+    def _count(self, stats: WindowStats, published_at: float) -> None:
         self.metrics.windows_emitted.labels(resolution=stats.resolution).inc()
+        self.metrics.window_delay.labels(resolution=stats.resolution).observe(
+            max(0.0, published_at - stats.window_end.timestamp()))
         if stats.kind == "brand" and stats.resolution == "minute":
             self.metrics.brand_window(stats)
 

@@ -258,7 +258,9 @@ def test_queries_answer_from_the_published_windows(start_worker, scenario):
     samples = metric_samples()
     assert samples[("brandpulse_trend_keys", ())] == 5  # brand:acme, #acme, @acmesupport, acme corp, #zzsentinel
     assert samples[("brandpulse_trend_keys_expired_total", ())] >= 3
-    assert samples[("brandpulse_brand_posts_windowed_total", (("brand", "acme"),))] == brand_hour["posts"]
+    for label in ("positive", "neutral", "negative"):
+        assert samples[("brandpulse_brand_posts_windowed_total", (("brand", "acme"), ("label", label)))] \
+            == brand_hour[label]
     assert samples[("brandpulse_trend_windows_emitted_total", (("resolution", "minute"),))] > 0
     assert samples[("brandpulse_posts_late_total", ())] == len(LATE_IDS)
 

@@ -140,3 +140,75 @@ def test_the_crisis_settings_are_the_detectors_thresholds():
     cfg = load_settings({"BRANDPULSE_CRISIS_MIN_NEGATIVES": "25", "BRANDPULSE_CRISIS_QUIET_MINUTES": "30"}).crisis_config()
     assert cfg.min_negatives == 25 and cfg.quiet_minutes == 30
     assert load_settings({}).crisis_config().share_threshold == 8.0
+
+
+# --- Kafka security ---------------------------------------------------------------------------------
+
+def test_plaintext_is_the_default_and_needs_no_credentials():
+    s = load_settings({})
+    assert s.kafka_client_options() == {"security_protocol": "PLAINTEXT"}
+    assert s.faust_credentials() is None
+
+
+def test_sasl_ssl_gives_faust_and_aiokafka_the_same_login_and_tls():
+    import ssl
+
+    import certifi
+    import faust
+
+    s = load_settings({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "BRANDPULSE_KAFKA_SASL_USERNAME": "bp",
+                       "BRANDPULSE_KAFKA_SASL_PASSWORD": "s3cret", "BRANDPULSE_KAFKA_SSL_CA_FILE": certifi.where()})
+    options = s.kafka_client_options()
+    assert options["security_protocol"] == "SASL_SSL" and options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["sasl_plain_username"] == "bp" and options["sasl_plain_password"] == "s3cret"
+    assert isinstance(options["ssl_context"], ssl.SSLContext) and options["ssl_context"].check_hostname
+    creds = s.faust_credentials()
+    assert isinstance(creds, faust.SASLCredentials)
+    assert creds.protocol.value == "SASL_SSL" and creds.mechanism.value == "SCRAM-SHA-512"
+    from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+
+    auth = credentials_to_aiokafka_auth(creds)
+    assert {k: auth[k] for k in ("security_protocol", "sasl_mechanism", "sasl_plain_username")} == {
+        "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "bp"}
+
+
+def test_tls_alone_uses_the_system_cas_unless_told_otherwise():
+    import faust
+
+    s = load_settings({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SSL"})
+    assert isinstance(s.faust_credentials(), faust.SSLCredentials)
+    assert "sasl_mechanism" not in s.kafka_client_options()
+
+
+@pytest.mark.parametrize(("env", "names"), [
+    ({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "BRANDPULSE_KAFKA_SASL_USERNAME and "
+     "BRANDPULSE_KAFKA_SASL_PASSWORD"),
+    ({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "BRANDPULSE_KAFKA_SASL_USERNAME": "bp"},
+     "BRANDPULSE_KAFKA_SASL_PASSWORD"),
+    ({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "TLS"}, "BRANDPULSE_KAFKA_SECURITY_PROTOCOL"),
+    ({"BRANDPULSE_KAFKA_SASL_MECHANISM": "GSSAPI"}, "BRANDPULSE_KAFKA_SASL_MECHANISM"),
+    ({"BRANDPULSE_KAFKA_SSL_CA_FILE": "/etc/hostname"}, "BRANDPULSE_KAFKA_SSL_CA_FILE is set but"),
+    ({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SSL", "BRANDPULSE_KAFKA_SSL_CA_FILE": "/nonexistent/ca.pem"},
+     "BRANDPULSE_KAFKA_SSL_CA_FILE=/nonexistent/ca.pem: cannot load"),
+    ({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SSL", "BRANDPULSE_KAFKA_SSL_KEY_FILE": "/k.pem"},
+     "BRANDPULSE_KAFKA_SSL_KEY_FILE needs BRANDPULSE_KAFKA_SSL_CERT_FILE"),
+])
+def test_bad_kafka_security_stops_start_up_naming_the_variable(env, names):
+    with pytest.raises(SettingsError) as exc:
+        load_settings(env)
+    assert names in str(exc.value)
+
+
+def test_a_bad_client_certificate_is_reported_at_start_up(tmp_path):
+    cert = tmp_path / "client.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SSL", "BRANDPULSE_KAFKA_SSL_CERT_FILE": str(cert)})
+    assert f"BRANDPULSE_KAFKA_SSL_CERT_FILE={cert}: cannot load the client certificate" in str(exc.value)
+
+
+def test_the_sasl_password_is_never_echoed_in_an_error():
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "BRANDPULSE_KAFKA_SASL_PASSWORD": "hunter2",
+                       "BRANDPULSE_KAFKA_SSL_CHECK_HOSTNAME": "maybe"})
+    assert "hunter2" not in str(exc.value) and "BRANDPULSE_KAFKA_SSL_CHECK_HOSTNAME" in str(exc.value)
