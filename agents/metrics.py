@@ -180,15 +180,16 @@ class Metrics:
             self.influence_rankings.labels(resolution=resolution)
         # --- per watched brand (labels bounded by the watchlist) --------------------------------
         self.brand_posts = Gauge(
-            "brandpulse_brand_posts", "Posts about the brand in its last closed minute.", ["brand"], registry=r
+            "brandpulse_brand_posts", "Posts about the brand in its last closed minute (NaN on workers that do "
+            "not own the brand's partition: aggregate with max by (brand)).", ["brand"], registry=r
         )
         self.brand_negative_ratio = Gauge(
             "brandpulse_brand_negative_ratio", "Share of negative posts in the brand's last closed minute "
-            "(0 when it had none).", ["brand"], registry=r,
+            "(0 when it had none; NaN on workers that do not own the brand).", ["brand"], registry=r,
         )
         self.brand_sentiment_mean = Gauge(
             "brandpulse_brand_sentiment_mean", "Mean brand-aware VADER compound in the brand's last closed "
-            "minute (0 when it had no posts).", ["brand"], registry=r,
+            "minute (0 when it had no posts; NaN on workers that do not own the brand).", ["brand"], registry=r,
         )
         self.brand_windows = Counter(
             "brandpulse_brand_posts_windowed", "Posts about the brand counted in closed minute windows, by "
@@ -238,8 +239,7 @@ class Metrics:
             self.window_delay.labels(resolution=resolution)
         self.event_time_lag.set(float("nan"))
         for brand in brands:
-            for metric in (self.brand_posts, self.brand_negative_ratio, self.brand_sentiment_mean):
-                metric.labels(brand=brand)
+            self.brand_released(brand)
             for label in LABELS:
                 self.brand_windows.labels(brand=brand, label=label)
         self.build_info = Gauge(
@@ -257,6 +257,12 @@ class Metrics:
         self.rejected_total = self.posts.labels(outcome="rejected")
         self.by_label = {label: self.sentiment_labels.labels(label=label) for label in LABELS}
         self.by_reason = {reason: self.rejected.labels(reason=reason) for reason in DLQ_REASONS}
+
+    def brand_released(self, brand: str) -> None:
+        """This worker does not own the brand (not yet, or no more): its last-minute gauges say NaN, so
+        ``max by (brand)`` over workers reads the owner's."""
+        for metric in (self.brand_posts, self.brand_negative_ratio, self.brand_sentiment_mean):
+            metric.labels(brand=brand).set(float("nan"))
 
     def brand_window(self, stats: WindowStats) -> None:
         """A watched brand's minute window closed: its gauges show that window."""

@@ -130,6 +130,9 @@ class Trends:
         self.needs_rebuild = True  # recovered table keys need their close times scheduled
 
     def on_revoked(self, partitions: set[int]) -> None:
+        for brand in self.settings.watchlists.names:
+            if self.partition_of((BRAND_PREFIX + brand).encode()) in partitions:
+                self.metrics.brand_released(brand)
         self.watermarks.forget(partitions)
         for p in partitions:
             self.due.pop(p, None)
