@@ -78,7 +78,7 @@ def test_the_dashboard_json_is_well_formed(uid):
     occupied: set[tuple[int, int]] = set()
     for panel in dash["panels"]:
         pos = panel["gridPos"]
-        assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24 and pos["h"] > 0, (uid, panel["title"])
+        assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24 and pos["h"] > 0, (uid, panel["title"])
         cells = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])}
         assert not cells & occupied, f"{uid}: panel {panel['title']!r} overlaps another"
         occupied |= cells
