@@ -41,47 +41,48 @@ TABLE_OPERATIONS = ("get", "set", "delete")
 
 class Sensor(Monitor):
     """Faust's sensor hooks → brandpulse's registry. Faust's :class:`Monitor` keeps its own bookkeeping
-    (``app.monitor.asdict()``); this adds the Prometheus view."""
+    (``app.monitor.asdict()``); this adds the Prometheus view, under ``prom_*`` attributes (the Monitor's own
+    ``rebalances``, ``send_errors``… are plain numbers it updates itself)."""
 
     def __init__(self, registry: CollectorRegistry, *, received: Iterable[str] = (),
                  sent: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         r = registry
-        self.received = Counter(
+        self.prom_received = Counter(
             "brandpulse_kafka_messages_received", "Kafka records this worker's consumer fetched, by topic.",
             ["topic"], registry=r)
-        self.sent = Counter(
+        self.prom_sent = Counter(
             "brandpulse_kafka_messages_sent", "Records handed to the Kafka producer, by topic (changelog topics "
             "included).", ["topic"], registry=r)
-        self.send_errors = Counter(
+        self.prom_send_errors = Counter(
             "brandpulse_kafka_send_errors", "Records the Kafka producer failed to deliver.", registry=r)
-        self.send_seconds = Histogram(
+        self.prom_send_seconds = Histogram(
             "brandpulse_kafka_send_seconds", "Time from handing a record to the producer to its acknowledgement.",
             buckets=KAFKA_BUCKETS, registry=r)
-        self.commit_seconds = Histogram(
+        self.prom_commit_seconds = Histogram(
             "brandpulse_kafka_commit_seconds", "Time one consumer offset commit took (its count is the number of "
             "commits).", buckets=KAFKA_BUCKETS, registry=r)
-        self.rebalances = Counter(
+        self.prom_rebalances = Counter(
             "brandpulse_rebalances", "Partition assignments this worker received from its consumer group: one per "
             "rebalance, the first join included.", registry=r)
-        self.rebalance_seconds = Histogram(
+        self.prom_rebalance_seconds = Histogram(
             "brandpulse_rebalance_seconds", "Time from a rebalance's start (partitions revoked) to its end, table "
             "recovery included. Faust does not time the first join.", buckets=REBALANCE_BUCKETS, registry=r)
-        self.table_ops = Counter(
+        self.prom_table_ops = Counter(
             "brandpulse_table_operations", "Reads, writes and deletes of table keys, by table.",
             ["table", "operation"], registry=r)
-        self.http_requests = Counter(
+        self.prom_http_requests = Counter(
             "brandpulse_http_requests", "HTTP requests answered by the worker (queries, health, metrics), by "
             "status code.", ["code"], registry=r)
-        self.http_seconds = Histogram(
+        self.prom_http_seconds = Histogram(
             "brandpulse_http_request_seconds", "Time the worker took to answer an HTTP request.",
             buckets=HTTP_BUCKETS, registry=r)
         for code in HTTP_CODES:
-            self.http_requests.labels(code=code)
-        self.send_errors.inc(0)
+            self.prom_http_requests.labels(code=code)
+        self.prom_send_errors.inc(0)
         # Bound children, so the per-message hooks do no label lookups.
-        self._received = {t: self.received.labels(topic=t) for t in received}
-        self._sent = {t: self.sent.labels(topic=t) for t in sent}
+        self._received = {t: self.prom_received.labels(topic=t) for t in received}
+        self._sent = {t: self.prom_sent.labels(topic=t) for t in sent}
         self._tables: dict[tuple[str, str], Any] = {}
 
     def declare_tables(self, names: Iterable[str]) -> None:
@@ -92,7 +93,7 @@ class Sensor(Monitor):
     def _table(self, name: str, op: str) -> Any:
         child = self._tables.get((name, op))
         if child is None:
-            child = self._tables[name, op] = self.table_ops.labels(table=name, operation=op)
+            child = self._tables[name, op] = self.prom_table_ops.labels(table=name, operation=op)
         return child
 
     # -- messages ---------------------------------------------------------------------------------
@@ -101,27 +102,27 @@ class Sensor(Monitor):
         super().on_message_in(tp, offset, message)
         child = self._received.get(tp.topic)
         if child is None:
-            child = self._received[tp.topic] = self.received.labels(topic=tp.topic)
+            child = self._received[tp.topic] = self.prom_received.labels(topic=tp.topic)
         child.inc()
 
     def on_send_initiated(self, producer: Any, topic: str, message: Any, keysize: int, valsize: int) -> Any:
         child = self._sent.get(topic)
         if child is None:
-            child = self._sent[topic] = self.sent.labels(topic=topic)
+            child = self._sent[topic] = self.prom_sent.labels(topic=topic)
         child.inc()
         return super().on_send_initiated(producer, topic, message, keysize, valsize)
 
     def on_send_completed(self, producer: Any, state: Any, metadata: Any) -> None:
         super().on_send_completed(producer, state, metadata)
-        self.send_seconds.observe(self.time() - typing.cast(float, state))
+        self.prom_send_seconds.observe(self.time() - typing.cast(float, state))
 
     def on_send_error(self, producer: Any, exc: BaseException, state: Any) -> None:
         super().on_send_error(producer, exc, state)
-        self.send_errors.inc()
+        self.prom_send_errors.inc()
 
     def on_commit_completed(self, consumer: Any, state: Any) -> None:
         super().on_commit_completed(consumer, state)
-        self.commit_seconds.observe(self.time() - typing.cast(float, state))
+        self.prom_commit_seconds.observe(self.time() - typing.cast(float, state))
 
     # -- tables -----------------------------------------------------------------------------------
 
@@ -141,18 +142,18 @@ class Sensor(Monitor):
 
     def on_assigned(self) -> None:
         """The group gave this worker its partitions (called from the app's ``on_partitions_assigned``)."""
-        self.rebalances.inc()
+        self.prom_rebalances.inc()
 
     def on_rebalance_end(self, app: Any, state: dict) -> None:
         super().on_rebalance_end(app, state)
-        self.rebalance_seconds.observe(state["latency_end"])
+        self.prom_rebalance_seconds.observe(state["latency_end"])
 
     # -- web --------------------------------------------------------------------------------------
 
     def on_web_request_end(self, app: Any, request: Any, response: Any, state: dict, *, view: Any = None) -> None:
         super().on_web_request_end(app, request, response, state, view=view)
-        self.http_requests.labels(code=str(int(state["status_code"]))).inc()
-        self.http_seconds.observe(state["latency_end"])
+        self.prom_http_requests.labels(code=str(int(state["status_code"]))).inc()
+        self.prom_http_seconds.observe(state["latency_end"])
 
 
 class Partitions(Collector):
