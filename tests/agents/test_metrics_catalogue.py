@@ -70,3 +70,40 @@ def test_label_values_are_initialised_and_bounded(registry):
     rejected = {s.labels["reason"]: s.value for s in families["brandpulse_posts_rejected"].samples
                 if s.name.endswith("_total")}
     assert set(rejected.values()) == {0.0}
+
+
+def test_faust_sensor_hooks_count_in_prometheus_and_keep_fausts_own_books():
+    """Faust calls these hooks; each one feeds a brandpulse_ metric and leaves the Monitor's own numbers right
+    (a metric attribute named like one of the Monitor's would break Faust)."""
+    from types import SimpleNamespace
+
+    app = catalogue_app()
+    sensor = app.monitor
+    assert sensor is app.bp.sensor
+
+    def value(name: str, **labels: str) -> float:
+        return app.bp.metrics.registry.get_sample_value(name, labels or None)
+
+    sensor.on_send_error(None, RuntimeError("broker gone"), sensor.time())
+    assert value("brandpulse_kafka_send_errors_total") == 1 and sensor.send_errors == 1
+    sensor.on_assigned()
+    assert value("brandpulse_rebalances_total") == 1
+    state = sensor.on_send_initiated(None, "posts.enriched", None, 1, 1)
+    sensor.on_send_completed(None, state, None)
+    assert value("brandpulse_kafka_messages_sent_total", topic="posts.enriched") == 1
+    assert value("brandpulse_kafka_send_seconds_count") == 1 and sensor.messages_sent == 1
+    table = SimpleNamespace(name="trend-windows")
+    sensor.on_table_get(table, b"k")
+    sensor.on_table_set(table, b"k", None)
+    sensor.on_table_del(table, b"k")
+    for op in ("get", "set", "delete"):
+        assert value("brandpulse_table_operations_total", table="trend-windows", operation=op) == 1
+    from faust.types import TP
+
+    tp = TP("posts", 0)
+    sensor.on_message_in(tp, 41, SimpleNamespace(time_in=None))
+    assert value("brandpulse_kafka_messages_received_total", topic="posts") == 1
+    assert sensor.tp_read_offsets[tp] == 41 and sensor.messages_received_total == 1
+    started = sensor.on_commit_initiated(None)
+    sensor.on_commit_completed(None, started)
+    assert value("brandpulse_kafka_commit_seconds_count") == 1
