@@ -103,6 +103,13 @@ def single(title: str, description: str, expr: str, unit: str = "none", *, w: in
     return p
 
 
+def multi(name: str, label: str, query: str) -> dashboard.QueryVariable:
+    """A multi-value variable, "All" by default (sent as the regex ``.*``)."""
+    return (dashboard.QueryVariable(name).label(label).datasource(DS).query(query)
+            .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*")
+            .sort(VariableSort.ALPHABETICAL_ASC).current(VariableOption(selected=True, text="All", value="$__all")))
+
+
 def variables(*, brand: bool, instance: bool) -> list:
     out = [
         dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus"),
@@ -111,17 +118,9 @@ def variables(*, brand: bool, instance: bool) -> list:
         .current(VariableOption(selected=True, text="brandpulse", value="brandpulse")),
     ]
     if instance:
-        out.append(dashboard.QueryVariable("instance").label("Worker").datasource(DS)
-                   .query('label_values(brandpulse_build_info{job=~"$job"}, instance)')
-                   .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*")
-                   .sort(VariableSort.ALPHABETICAL_ASC)
-                   .current(VariableOption(selected=True, text="All", value="$__all")))
+        out.append(multi("instance", "Worker", 'label_values(brandpulse_build_info{job=~"$job"}, instance)'))
     if brand:
-        out.append(dashboard.QueryVariable("brand").label("Brand").datasource(DS)
-                   .query('label_values(brandpulse_brand_posts_windowed_total{job=~"$job"}, brand)')
-                   .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*")
-                   .sort(VariableSort.ALPHABETICAL_ASC)
-                   .current(VariableOption(selected=True, text="All", value="$__all")))
+        out.append(multi("brand", "Brand", 'label_values(brandpulse_brand_posts_windowed_total{job=~"$job"}, brand)'))
     return out
 
 

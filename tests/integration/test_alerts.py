@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -140,15 +138,9 @@ class _Webhook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def alertmanager(tmp_path) -> Iterator[tuple[str, list[dict]]]:
+def alertmanager(tmp_path, debian_binary) -> Iterator[tuple[str, list[dict]]]:
     """A real Alertmanager on a free loopback port, routing every alert to a webhook the test serves."""
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        message = ("prometheus-alertmanager is not installed: `make debs` (or `make test`) installs Debian's "
-                   "package, or `apt-get install prometheus-alertmanager`")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    binary = debian_binary("prometheus-alertmanager", "alertmanager", package="prometheus-alertmanager")
     _Webhook.received = []
     hook = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()

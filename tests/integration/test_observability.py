@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -46,16 +45,6 @@ def _queries_module():
 queries = _queries_module()
 
 
-def binary(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed: apt-get install {package} (make test does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 class Prometheus:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -78,9 +67,9 @@ class Prometheus:
 
 
 @pytest.fixture
-def prometheus(tmp_path) -> Iterator[tuple[Prometheus, Path]]:
+def prometheus(tmp_path, debian_binary) -> Iterator[tuple[Prometheus, Path]]:
     """A Prometheus with deploy/'s rules, scraping nothing yet: the test writes its target file."""
-    exe = binary("prometheus", "prometheus")
+    exe = debian_binary("prometheus", package="prometheus")
     rules = tmp_path / "rules"
     shutil.copytree(DEPLOY / "prometheus" / "rules", rules)
     targets = tmp_path / "targets.json"
@@ -127,7 +116,8 @@ def wait_for(cond, timeout: float, what: str):
         time.sleep(0.5)
 
 
-def test_every_dashboard_and_rule_query_returns_data_from_a_real_prometheus(start_worker, prometheus, tmp_path):
+def test_every_dashboard_and_rule_query_returns_data_from_a_real_prometheus(start_worker, prometheus, tmp_path,
+                                                                           debian_binary):
     prom, targets = prometheus
     # The posts come in order: a short lateness lets the last minute close soon after they stop.
     worker = start_worker(BRANDPULSE_WATCHLIST=json.dumps(WATCHLIST), BRANDPULSE_IDLE_GRACE_SECONDS="2",
@@ -155,7 +145,7 @@ def test_every_dashboard_and_rule_query_returns_data_from_a_real_prometheus(star
     time.sleep(5 * SCRAPE_SECONDS)  # a few more scrapes and rule evaluations after the last post
 
     # The live scrape is clean by Prometheus's own linter.
-    check = subprocess.run([binary("promtool", "prometheus"), "check", "metrics"], input=worker.metrics_text(),
+    check = subprocess.run([debian_binary("promtool", package="prometheus"), "check", "metrics"], input=worker.metrics_text(),
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and not check.stdout.strip() and not check.stderr.strip(), check.stdout + check.stderr
 

@@ -8,8 +8,6 @@ tests/integration/test_observability.py.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,14 +20,9 @@ RULE_TESTS = DEPLOY / "prometheus" / "tests" / "brandpulse.test.yml"
 ALERTMANAGER = DEPLOY / "alertmanager" / "alertmanager.yml"
 
 
-def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed: apt-get install {package} (make test does)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+@pytest.fixture
+def tool(debian_binary):
+    return lambda name, package: debian_binary(name, package=package)
 
 
 def run(*args: str, cwd: Path | None = None) -> str:
@@ -43,12 +36,12 @@ def alerting_rules() -> dict[str, dict]:
     return {r["alert"]: r for g in doc["groups"] for r in g["rules"] if "alert" in r}
 
 
-def test_the_rules_are_valid():
+def test_the_rules_are_valid(tool):
     out = run(tool("promtool", "prometheus"), "check", "rules", str(RULES))
     assert "SUCCESS: 25 rules found" in out
 
 
-def test_every_alerting_rule_passes_its_unit_tests():
+def test_every_alerting_rule_passes_its_unit_tests(tool):
     out = run(tool("promtool", "prometheus"), "test", "rules", RULE_TESTS.name, cwd=RULE_TESTS.parent)
     assert "SUCCESS" in out
 
@@ -72,7 +65,7 @@ def test_every_alert_says_who_it_is_for_and_what_to_do():
 
 
 @pytest.mark.parametrize("config", ["prometheus.yml", "prometheus.compose.yml"])
-def test_the_prometheus_configs_are_valid(config):
+def test_the_prometheus_configs_are_valid(config, tool):
     path = DEPLOY / "prometheus" / config
     assert path.exists(), path
     doc = yaml.safe_load(path.read_text())
@@ -88,7 +81,7 @@ def test_the_prometheus_configs_are_valid(config):
             checked.unlink(missing_ok=True)
 
 
-def test_the_alertmanager_config_is_valid():
+def test_the_alertmanager_config_is_valid(tool):
     out = run(tool("amtool", "prometheus-alertmanager"), "check-config", str(ALERTMANAGER))
     assert "SUCCESS" in out
 
@@ -110,13 +103,13 @@ def test_the_alertmanager_config_is_valid():
     ({"alertname": "BrandpulseConsumerLagGrowing", "severity": "warning", "component": "pipeline",
       "topic": "posts"}, "pipeline-chat"),
 ])
-def test_brand_crises_and_pipeline_alerts_reach_different_receivers(labels, receivers):
+def test_brand_crises_and_pipeline_alerts_reach_different_receivers(labels, receivers, tool):
     out = run(tool("amtool", "prometheus-alertmanager"), "config", "routes", "test",
               f"--config.file={ALERTMANAGER}", *(f"{k}={v}" for k, v in labels.items()))
     assert out.splitlines()[0].strip() == receivers
 
 
-def test_every_rule_alert_is_routed_by_its_component():
+def test_every_rule_alert_is_routed_by_its_component(tool):
     """A new alert without a route would land in the default receiver: each one is tried."""
     amtool = tool("amtool", "prometheus-alertmanager")
     for name, rule in alerting_rules().items():
