@@ -340,6 +340,10 @@ def catalogue_markdown(registry: CollectorRegistry) -> str:
         "figures (lag, table sizes, open incidents) cover the partitions the worker owns: `sum()` them over",
         "workers. Prometheus adds `instance` (the worker) and `job`.",
         "",
+        "Consumer lag is the highwater the worker's last fetch saw minus its committed offset: a consumer that",
+        "stops fetching altogether shows a stale highwater. For an independent view, run a broker-side lag",
+        "exporter (kafka-exporter, Burrow) on the group `BRANDPULSE_APP_ID` as well.",
+        "",
     ]
     sections: dict[str, list[dict[str, object]]] = {}
     for row in rows:
