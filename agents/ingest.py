@@ -85,6 +85,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     scorer = default_scorer()
     max_bytes, max_terms, watchlist = settings.max_message_bytes, settings.max_terms, settings.watchlists
     lateness = settings.allowed_lateness_seconds
+    max_future = settings.max_future_seconds
     broadcast = {"watermark": None, "at": 0.0}
 
     def stamp(watermark: int) -> list[tuple[str, bytes]]:
@@ -102,6 +103,12 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             post = decode_post(event.message.value, max_bytes=max_bytes)
         except PostRejected as rejected:
             await dead_letter(out, rejected.reason, rejected.detail)
+            return out
+        if post.created_at.timestamp() > time() + max_future:
+            # Believed, it would drag event time ahead and make every post after it late.
+            await dead_letter(out, RejectReason.FUTURE,
+                              f"posted {post.created_at:%Y-%m-%d %H:%M:%S} UTC, over {max_future} s after this "
+                              "worker's clock")
             return out
         enriched = enrich(post, scorer, watchlist=watchlist, max_terms=max_terms)
         now, partition, event_s = monotonic(), event.message.partition, int(post.created_at.timestamp())

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         description="How far behind its input partition's progress a post may arrive and still count in its "
         "window; later posts go to the dead-letter topic as `late`.",
     )
+    max_future_seconds: int = Field(
+        900,
+        ge=1,
+        le=31_536_000,
+        description="How far ahead of the worker's clock a post may be dated; later-dated posts go to the "
+        "dead-letter topic as `future` (they would drag event time ahead and make the posts after them late).",
+    )
     idle_grace_seconds: float = Field(
         10.0,
         gt=0,
@@ -244,6 +251,10 @@ class Settings(BaseSettings):
     kafka_ssl_check_hostname: bool = Field(
         True, description="Check that each broker's certificate names the host connected to.",
     )
+    kafka_allow_plaintext_sasl: bool = Field(
+        False, description="Allow SASL `PLAIN` over `SASL_PLAINTEXT`, which sends the password unencrypted "
+        "(refused unless this is `true`; SCRAM over `SASL_PLAINTEXT` is allowed).",
+    )
 
     # --- HTTP and operations -----------------------------------------------------------------
     web_host: str = Field(
@@ -252,6 +263,11 @@ class Settings(BaseSettings):
         "`0.0.0.0` to expose it.",
     )
     web_port: int = Field(6066, ge=1, le=65_535, description="Port of the HTTP server.")
+    web_token: str | None = Field(
+        None, description="When set, every HTTP endpoint but `/healthz` and `/readyz` (the probes) requires "
+        "`Authorization: Bearer <token>`, `/metrics` included (Prometheus: `authorization: {credentials: ...}`). "
+        "At least 16 characters; never printed.",
+    )
     log_level: Literal["debug", "info", "warn", "error", "critical"] = Field(
         "info", description="Log level of the worker (`warning` is accepted for `warn`)."
     )
@@ -274,6 +290,15 @@ class Settings(BaseSettings):
             h = h.strip().removeprefix("kafka://")
             if not _BROKER_HOST.match(h) or not 1 <= int(h.rsplit(":", 1)[1]) <= 65_535:
                 raise ValueError(f"{h!r} is not host:port")
+        return v
+
+    @field_validator("web_token")
+    @classmethod
+    def _check_web_token(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if len(v) < 16 or any(c.isspace() for c in v):
+            raise ValueError("must be at least 16 characters, without spaces")
         return v
 
     @field_validator("app_id")
@@ -369,6 +394,11 @@ class Settings(BaseSettings):
             missing = [env_name(f) for f in ("kafka_sasl_username", "kafka_sasl_password") if not getattr(self, f)]
             if missing:
                 raise ValueError(f"BRANDPULSE_KAFKA_SECURITY_PROTOCOL={protocol} needs {' and '.join(missing)}")
+        cleartext = protocol == "SASL_PLAINTEXT" and self.kafka_sasl_mechanism == "PLAIN"
+        if cleartext and not self.kafka_allow_plaintext_sasl:
+            raise ValueError("BRANDPULSE_KAFKA_SASL_MECHANISM=PLAIN over BRANDPULSE_KAFKA_SECURITY_PROTOCOL="
+                             "SASL_PLAINTEXT sends the password unencrypted: use SASL_SSL, or SCRAM, or set "
+                             "BRANDPULSE_KAFKA_ALLOW_PLAINTEXT_SASL=true")
         tls_files = [f for f in ("kafka_ssl_ca_file", "kafka_ssl_cert_file", "kafka_ssl_key_file")
                      if getattr(self, f) is not None]
         if tls_files and not protocol.endswith("SSL"):
@@ -572,7 +602,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
 
 #: Settings whose values may carry credentials (URLs with user:password, tokens): errors do not echo them.
 _SECRET_BEARING = ("broker_url", "watchlist", "alertmanager_url", "dashboard_url", "kafka_sasl_password",
-                   "kafka_ssl_key_password")
+                   "kafka_ssl_key_password", "web_token")
 
 
 def _describe(exc: ValidationError, values: Mapping[str, object]) -> str:

@@ -9,12 +9,14 @@ Every endpoint is read-only.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import wraps
 from typing import TYPE_CHECKING
 
 import aiohttp
+import aiohttp.web
 import faust
 from faust import web
 from yarl import URL
@@ -118,7 +120,29 @@ def routed(app: BrandpulseApp, table: faust.Table) -> Callable[[TopicView], Topi
     return decorator
 
 
+#: What a worker answers without the bearer token: the orchestrator's probes.
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def require_token(token: str) -> Callable:
+    """aiohttp middleware: 401 for a request without ``Authorization: Bearer <token>`` (but the probes)."""
+    expected = f"Bearer {token}".encode()
+
+    @aiohttp.web.middleware
+    async def middleware(request: aiohttp.web.Request, handler: Callable) -> aiohttp.web.StreamResponse:
+        if request.path not in OPEN_PATHS and not hmac.compare_digest(
+                request.headers.get("Authorization", "").encode(), expected):
+            return aiohttp.web.json_response(
+                {"error": "this endpoint needs Authorization: Bearer <BRANDPULSE_WEB_TOKEN>"}, status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="brandpulse"'})
+        return await handler(request)
+
+    return middleware
+
+
 def register(app: BrandpulseApp) -> None:
+    if app.bp.settings.web_token is not None:
+        app.web.web_app.middlewares.append(require_token(app.bp.settings.web_token))
     trends = app.bp.trends
     assert trends is not None
     history = trends.history

@@ -342,7 +342,9 @@ class InfluencerRanking:
 class RejectReason(StrEnum):
     """Why an input message was dead-lettered. A small fixed set: usable as a metric label.
 
-    ``LATE`` comes from the trend windows (a post later than the allowed lateness); the others but
+    ``LATE`` comes from the trend windows (a post later than the allowed lateness); ``FUTURE`` from the
+    ingest agent (a post dated ahead of the worker's clock by more than ``BRANDPULSE_MAX_FUTURE_SECONDS``,
+    which would otherwise drag event time ahead and make every following post late); the others but
     ``PROCESSING_ERROR`` come from the decoder and mean the input is bad;
     ``PROCESSING_ERROR`` means brandpulse failed on a post it had decoded (a bug of ours): the post
     is kept, re-drivable once the bug is fixed, and the failure is logged with its traceback.
@@ -359,6 +361,7 @@ class RejectReason(StrEnum):
     INVALID_FIELD = "invalid_field"
     #: a mention whose minute window its topic had already published (arrived after the allowed lateness)
     LATE = "late"
+    FUTURE = "future"
     PROCESSING_ERROR = "processing_error"
 
 

@@ -252,3 +252,26 @@ async def test_a_post_later_than_the_allowed_lateness_is_enriched_and_its_mentio
     assert all(orjson.loads(c["value"])["post"]["post"]["id"] == "old" for c in late)
     assert sample(app, "brandpulse_posts_late_total") == 1
     assert sample(app, "brandpulse_posts_total", outcome="enriched") == 2
+
+
+async def test_a_post_dated_ahead_of_the_clock_is_dead_lettered_and_does_not_drag_event_time(make_app, outputs):
+    from datetime import UTC, datetime, timedelta
+
+    def at(delta: timedelta) -> str:
+        return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    app = make_app(allowed_lateness_seconds="60", max_future_seconds="900")
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw({**POST, "id": "now", "created_at": at(timedelta(0))}))
+        await agent.put(raw({**POST, "id": "year-2099", "created_at": "2099-01-01T00:00:00Z"}))
+        await agent.put(raw({**POST, "id": "after", "created_at": at(timedelta(seconds=-30))}))
+        await agent.put(raw({**POST, "id": "soon", "created_at": at(timedelta(minutes=5))}))  # clock skew: fine
+
+    (dead,) = sent.kwargs(sent.dlq)
+    headers = read_dead_letter_headers(dead["headers"])
+    assert headers["brandpulse.reason"] == "future" and "over 900 s after" in headers["brandpulse.detail"]
+    assert orjson.loads(dead["value"])["id"] == "year-2099"
+    assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"now", b"after", b"soon"]
+    assert sent.late.await_count == 0  # the 2099 post did not move event time: nothing after it is late
+    assert sample(app, "brandpulse_posts_rejected_total", reason="future") == 1

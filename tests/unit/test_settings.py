@@ -212,3 +212,24 @@ def test_the_sasl_password_is_never_echoed_in_an_error():
         load_settings({"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "BRANDPULSE_KAFKA_SASL_PASSWORD": "hunter2",
                        "BRANDPULSE_KAFKA_SSL_CHECK_HOSTNAME": "maybe"})
     assert "hunter2" not in str(exc.value) and "BRANDPULSE_KAFKA_SSL_CHECK_HOSTNAME" in str(exc.value)
+
+
+def test_sasl_plain_over_plaintext_is_refused_unless_explicitly_allowed():
+    env = {"BRANDPULSE_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "BRANDPULSE_KAFKA_SASL_MECHANISM": "PLAIN",
+           "BRANDPULSE_KAFKA_SASL_USERNAME": "bp", "BRANDPULSE_KAFKA_SASL_PASSWORD": "pw"}
+    with pytest.raises(SettingsError) as exc:
+        load_settings(env)
+    assert "sends the password unencrypted" in str(exc.value) and "BRANDPULSE_KAFKA_ALLOW_PLAINTEXT_SASL" in str(exc.value)
+    assert load_settings({**env, "BRANDPULSE_KAFKA_ALLOW_PLAINTEXT_SASL": "true"}).kafka_client_options()[
+        "security_protocol"] == "SASL_PLAINTEXT"
+    scram = load_settings({**env, "BRANDPULSE_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256"})
+    assert scram.kafka_client_options()["sasl_mechanism"] == "SCRAM-SHA-256"
+
+
+def test_the_web_token_must_be_long_and_is_never_echoed():
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"BRANDPULSE_WEB_TOKEN": "short secret"})
+    assert "BRANDPULSE_WEB_TOKEN: must be at least 16 characters" in str(exc.value)
+    assert "short secret" not in str(exc.value)
+    assert load_settings({"BRANDPULSE_WEB_TOKEN": "x" * 32}).web_token == "x" * 32
+    assert load_settings({"BRANDPULSE_WEB_TOKEN": ""}).web_token is None
