@@ -51,6 +51,8 @@ class Runtime:
     sensor: sensor.Sensor | None = None
     #: Set once the consumer group has given this worker its first assignment.
     assigned: bool = False
+    #: monotonic() of the last metadata round trip to Kafka that succeeded (``agents.web.watch_kafka``).
+    kafka_seen: float = 0.0
 
 
 class BrandpulseApp(faust.App):
@@ -110,6 +112,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
         app.bp.assigned = True
         app.bp.sensor.on_assigned()
         now = monotonic()
+        app.bp.kafka_seen = now  # the group coordinator just answered
         app.bp.progress.assign({tp.partition for tp in assigned if tp.topic == settings.posts_topic}, now)
         app.bp.trends.on_assigned({tp.partition for tp in assigned if tp.topic == settings.mentions_topic})
         app.bp.influence.authors.on_assigned({tp.partition for tp in assigned if tp.topic == settings.activity_topic})

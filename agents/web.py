@@ -9,10 +9,13 @@ Every endpoint is read-only.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import wraps
+from time import monotonic
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -27,17 +30,25 @@ from streams.influence import CANDIDATES_PER_SENTIMENT, MAP_DEPTH
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp
 
+log = logging.getLogger(__name__)
+
 RESOLUTIONS = ("minute", "hour")
 INFLUENCE_RESOLUTIONS = ("hour", "day")
 
 
+#: Kafka counts as unreachable when no metadata request has succeeded for this long.
+KAFKA_STALE_SECONDS = 10.0
+KAFKA_PROBE_SECONDS = 2.0
+
+
 def readiness(app: BrandpulseApp) -> dict[str, object]:
-    """What ``/readyz`` reports: ready once started, assigned by the group and not rebalancing."""
+    """What ``/readyz`` reports: ready once started, assigned by the group, not rebalancing, and Kafka answering."""
     started = bool(app.started) if hasattr(app, "started") else False
     checks = {
         "started": started,
         "assigned": app.bp.assigned,
         "not_rebalancing": not app.rebalancing,
+        "kafka_reachable": monotonic() - app.bp.kafka_seen < KAFKA_STALE_SECONDS,
     }
     assignment = app.consumer.assignment() if app.bp.assigned else set()
     return {
@@ -140,7 +151,25 @@ def require_token(token: str) -> Callable:
     return middleware
 
 
+async def probe_kafka(app: BrandpulseApp) -> None:
+    """One metadata round trip (for the posts topic alone) through the producer's connection; sets
+    ``app.bp.kafka_seen``."""
+    from aiokafka.cluster import ClusterMetadata
+
+    client = app.producer._ensure_producer().client  # Faust exposes no public handle on it
+    if await asyncio.wait_for(client._metadata_update(ClusterMetadata(), [app.bp.settings.posts_topic]), timeout=5):
+        app.bp.kafka_seen = monotonic()
+
+
 def register(app: BrandpulseApp) -> None:
+    @app.timer(interval=KAFKA_PROBE_SECONDS, name="watch_kafka")
+    async def watch_kafka() -> None:
+        """Is Kafka still answering? ``/readyz`` says no after KAFKA_STALE_SECONDS without an answer."""
+        try:
+            await probe_kafka(app)
+        except Exception as exc:  # an exception in a Faust timer stops the whole worker
+            log.info("Kafka did not answer a metadata request: %r", exc)
+
     if app.bp.settings.web_token is not None:
         app.web.web_app.middlewares.append(require_token(app.bp.settings.web_token))
     trends = app.bp.trends
