@@ -23,6 +23,7 @@ from schemas.codec import (
     MENTION_CONTROL,
     MENTION_COVERS,
     MENTION_PRODUCER,
+    MENTION_SOURCE,
     MENTION_WATERMARK,
     dead_letter_headers,
     dumps,
@@ -125,7 +126,8 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         else:
             progress.observe(partition, event_s, now)
             watermark = progress.watermark(now)
-            headers = [producer] if watermark is None else [producer, *stamp(watermark)]
+            source = (MENTION_SOURCE, f"{partition}:{event.message.offset}".encode())
+            headers = [producer, source] if watermark is None else [producer, source, *stamp(watermark)]
             for m in mentions_of(enriched):
                 out.futures.append(
                     await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))

@@ -123,7 +123,8 @@ class Metrics:
         )
         self.trend_replayed = Counter(
             "brandpulse_trend_replayed_mentions",
-            "Mentions re-read after a restart and skipped because their topic had already counted them.",
+            "Mentions skipped because their topic had already counted them: re-read after a restart, or sent again "
+            "by an ingest that re-processed their post after a crash.",
             registry=r,
         )
         self.trend_keys = Gauge(

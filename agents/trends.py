@@ -34,6 +34,7 @@ from schemas.codec import (
     MENTION_CONTROL,
     MENTION_COVERS,
     MENTION_PRODUCER,
+    MENTION_SOURCE,
     MENTION_WATERMARK,
     dumps,
     header_map,
@@ -194,7 +195,12 @@ class Trends:
                 continue  # a watermark announcement, nothing to fold
             key: bytes = msg.key
             tw = touched.get(key) or self.table.get(key) or TopicWindows(key.decode())
-            if tw.already_applied(msg.offset):
+            raw_source = headers.get(MENTION_SOURCE)
+            source = None
+            if raw_source is not None:
+                part, _, off = raw_source.partition(b":")
+                source = (int(part), int(off))
+            if tw.already_applied(msg.offset) or tw.already_counted(source):
                 self.metrics.trend_replayed.inc()
                 continue
             try:
@@ -205,7 +211,7 @@ class Trends:
                                                     f"{type(exc).__name__}: {exc}"[:500]))
                 continue
             touched[key] = tw  # even when late: the applied offset moved
-            if not tw.add(obs, msg.offset):
+            if not tw.add(obs, msg.offset, source):
                 # Only after a source sat idle past the grace period and resumed with older posts
                 # (ingest sets aside the posts late in their own partition).
                 self.metrics.late_mentions.inc()

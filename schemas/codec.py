@@ -37,6 +37,9 @@ MENTION_WATERMARK = "brandpulse.watermark_s"
 MENTION_PRODUCER = "brandpulse.producer"
 #: The source (posts) partitions the watermark accounts for, comma-separated.
 MENTION_COVERS = "brandpulse.covers"
+#: The posts record a mention comes from, ``<partition>:<offset>``: a post re-processed after a crash (at-least-
+#: once) sends its mentions again, and the trend stage counts each source record once.
+MENTION_SOURCE = "brandpulse.source"
 #: On a record with a null key and value that only carries the watermark (one per partition a second).
 MENTION_CONTROL = "brandpulse.control"
 

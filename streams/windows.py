@@ -159,6 +159,10 @@ class TopicWindows:
     #: record at or below it is one already counted (re-read after a crash) and is skipped: the fold is
     #: idempotent under at-least-once delivery.
     applied_offset: int = -1
+    #: source (posts) partition -> offset of the newest post folded in from it. Ingest sends a partition's
+    #: mentions in order, so a mention from a source record at or below it is a post processed twice (ingest
+    #: re-read it after a crash) and is skipped: a restart upstream cannot change a window either.
+    sources: dict[int, int] = field(default_factory=dict)
     #: The evidence of the minute windows the last :meth:`close` emitted, by window start (not state: the
     #: caller takes it in the same step as the windows).
     closed_evidence: dict[int, Evidence] = field(default_factory=dict)
@@ -166,14 +170,21 @@ class TopicWindows:
     def already_applied(self, offset: int) -> bool:
         return offset <= self.applied_offset
 
-    def add(self, obs: Observation, offset: int | None = None) -> bool:
+    def already_counted(self, source: tuple[int, int] | None) -> bool:
+        """Whether the post behind a mention (its posts ``(partition, offset)``) was already folded in."""
+        return source is not None and source[1] <= self.sources.get(source[0], -1)
+
+    def add(self, obs: Observation, offset: int | None = None, source: tuple[int, int] | None = None) -> bool:
         """Fold one observation in; False (and no change) if any of its windows was already emitted.
 
-        ``offset`` is the input record's offset (see ``applied_offset``); the caller skips records
-        for which :meth:`already_applied` holds.
+        ``offset`` is the input record's offset (see ``applied_offset``) and ``source`` its post's (see
+        ``sources``); the caller skips records for which :meth:`already_applied` or :meth:`already_counted`
+        holds.
         """
         if offset is not None and offset > self.applied_offset:
             self.applied_offset = offset
+        if source is not None and source[1] > self.sources.get(source[0], -1):
+            self.sources[source[0]] = source[1]
         for resolution, size in RESOLUTIONS:
             done = self.closed_through[resolution]
             if done is not None and obs.event_s - obs.event_s % size < done:
@@ -246,6 +257,7 @@ class TopicWindows:
             "closed_through": self.closed_through,
             "last_event_s": self.last_event_s,
             "applied_offset": self.applied_offset,
+            "sources": {str(p): o for p, o in self.sources.items()},
         }
 
     @classmethod
@@ -256,6 +268,7 @@ class TopicWindows:
             closed_through={r: d["closed_through"].get(r) for r, _ in RESOLUTIONS},
             last_event_s=d["last_event_s"],
             applied_offset=d.get("applied_offset", -1),
+            sources={int(p): o for p, o in d.get("sources", {}).items()},
         )
 
 

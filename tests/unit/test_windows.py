@@ -296,3 +296,19 @@ def test_growth_compares_the_latest_minute_with_the_hour_before_it():
         h.add(w)
     latest, baseline, ratio = h.growth()
     assert (latest, baseline, ratio) == (1, 0.0, 2.0)  # the old burst is not this hour's baseline
+
+
+def test_a_post_processed_twice_upstream_is_counted_once():
+    """Ingest re-processes posts after a crash and sends their mentions again, at new offsets: the source
+    (posts partition, offset) on each mention lets the fold count each post once, across a restore too."""
+    tw = TopicWindows("#a")
+    assert tw.add(obs(1), offset=10, source=(0, 100))
+    assert tw.add(obs(2), offset=11, source=(1, 7))
+    restored = TopicWindows.from_json(orjson.loads(orjson.dumps(tw.to_json())))
+    for again in ((0, 100), (0, 99), (1, 7)):  # the same posts, re-sent as offsets 12, 13, 14
+        assert restored.already_counted(again)
+    assert not restored.already_counted((0, 101)) and not restored.already_counted((2, 0))
+    assert not restored.already_counted(None)  # a mention without a source (an older producer) is not skipped
+    assert restored.add(obs(3), offset=12, source=(0, 101))
+    (minute,) = [s for s in restored.close(T0 + 500, lateness_s=60, idle_s=3600) if s.resolution == "minute"]
+    assert minute.posts == 3
