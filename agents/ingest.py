@@ -17,6 +17,7 @@ from time import monotonic, perf_counter, time
 from typing import TYPE_CHECKING, Any
 
 import faust
+from faust.types import TP
 
 from agents.delivery import delivered, fatal, send
 from schemas.codec import (
@@ -88,6 +89,29 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     lateness = settings.allowed_lateness_seconds
     max_future = settings.max_future_seconds
     broadcast = {"watermark": None, "at": 0.0}
+    #: posts partition -> next offset to process (what this worker has processed of it, good or bad)
+    positions: dict[int, int] = {}
+
+    def refresh_lag() -> None:
+        """Tell the watermark which partitions have records left (never idle) and which have none."""
+        consumer = app.consumer
+        for p in [p for p in positions if p not in progress.partitions]:
+            del positions[p]
+        backlog, caught_up = set(), set()
+        for p in progress.partitions:
+            tp = TP(topics.posts.get_topic_name(), p)
+            try:
+                end = consumer.highwater(tp)
+            except Exception:  # not fetched from yet
+                end = None
+            # Not processed from yet: where the consumer stands (after the seek, the committed offset); with no
+            # committed offset, where auto_offset_reset starts it.
+            nxt = positions.get(p, getattr(consumer, "_read_offset", {}).get(tp))
+            if isinstance(end, int) and end >= 0:
+                if nxt is None:
+                    nxt = 0 if settings.auto_offset_reset == "earliest" else end
+                (backlog if end > nxt else caught_up).add(p)
+        progress.lag(backlog, caught_up)
 
     def stamp(watermark: int) -> list[tuple[str, bytes]]:
         covers = ",".join(map(str, sorted(progress.covers()))).encode()
@@ -100,6 +124,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     async def process(event: faust.types.EventT) -> Outcome:
         out = Outcome(event)
         started = perf_counter()
+        positions[event.message.partition] = event.message.offset + 1
         try:
             post = decode_post(event.message.value, max_bytes=max_bytes)
         except PostRejected as rejected:
@@ -183,6 +208,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         """posts (raw JSON) → posts.enriched + mentions (by topic); rejects → posts.dlq."""
         async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
             metrics.batch_posts.observe(len(events))
+            refresh_lag()
             outcomes = []
             for event in events:
                 try:
@@ -224,6 +250,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         """When no posts flow, event time follows the wall clock (streams.watermarks): say so."""
         if app.bp.assigned and not app.rebalancing:
             try:
+                refresh_lag()
                 await announce_watermark()
             except Exception:  # an exception in a Faust timer stops the whole worker
                 log.exception("announcing the watermark failed; trying again in a second")

@@ -7,8 +7,10 @@ therefore starts at the source:
 
 * :class:`SourceProgress` (ingest side): per input partition, the newest event time processed. The
   low watermark is the minimum over the partitions that are active. A partition that has been idle
-  for ``idle_grace_s`` of wall time no longer holds the others back. When all are idle, the watermark
-  advances with the wall clock from the newest event seen, so a quiet stream still closes its windows.
+  for ``idle_grace_s`` of wall time, with nothing left to read, no longer holds the others back (one
+  with a backlog always does: after a rebalance, the partitions taken over from a dead worker). When
+  all are idle, the watermark advances with the wall clock from the newest event seen, so a quiet
+  stream still closes its windows.
   Ingest stamps every mention it sends with this value and its producer id.
 * :class:`PartitionWatermarks` (trends side): per ``mentions`` partition and producer, the newest
   stamp seen and the source partitions that producer covers. A partition's watermark is the minimum
@@ -26,12 +28,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: How long a partition assigned to this worker, and not read from yet, holds event time back when the caller
+#: cannot tell whether it has a backlog (no highwater yet): a rebalance's table recovery can take this long.
+ASSIGN_GRACE_S = 60.0
+
 
 @dataclass
 class SourceProgress:
     idle_grace_s: float
     #: partition -> (newest event time or None before the first post, wall time of the last activity)
     partitions: dict[int, tuple[int | None, float]] = field(default_factory=dict)
+    #: Partitions known to have records not processed yet (highwater beyond the next offset to process): they
+    #: never count as idle. A worker taking over a dead one's partitions after a rebalance has their backlog to
+    #: read, and until it does, the newest event times of its other partitions say nothing about them.
+    backlog: frozenset[int] = frozenset()
+    #: Partitions known to have nothing left to process: the idle grace applies as it is.
+    caught_up: frozenset[int] = frozenset()
+    assign_grace_s: float = ASSIGN_GRACE_S
 
     def assign(self, partitions: set[int], now: float) -> None:
         """Partitions this worker now reads. Until one yields a post or sits idle for the grace
@@ -43,6 +56,20 @@ class SourceProgress:
         """Partitions this worker no longer reads (after a rebalance)."""
         for p in partitions:
             self.partitions.pop(p, None)
+        self.backlog -= partitions
+        self.caught_up -= partitions
+
+    def lag(self, backlog: set[int], caught_up: set[int]) -> None:
+        """What the consumer knows of each partition: records left to process, or none (the rest: unknown)."""
+        self.backlog, self.caught_up = frozenset(backlog), frozenset(caught_up)
+
+    def _idle(self, partition: int, newest: int | None, seen: float, now: float) -> bool:
+        if partition in self.backlog:
+            return False
+        grace = self.idle_grace_s
+        if newest is None and partition not in self.caught_up:
+            grace = max(grace, self.assign_grace_s)  # not read yet, backlog unknown: wait longer
+        return now - seen >= grace
 
     def covers(self) -> frozenset[int]:
         """The source partitions this watermark accounts for."""
@@ -65,7 +92,7 @@ class SourceProgress:
         return newest is not None and event_s < newest - lateness_s
 
     def watermark(self, now: float) -> int | None:
-        active = [newest for newest, seen in self.partitions.values() if now - seen < self.idle_grace_s]
+        active = [newest for p, (newest, seen) in self.partitions.items() if not self._idle(p, newest, seen, now)]
         if None in active:
             return None  # a partition not read yet may still deliver older posts
         if active:

@@ -45,7 +45,9 @@ def make_posts(n: int, seed: int) -> list[dict]:
     return posts
 
 
-def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worker, tmp_path):
+def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, restart: bool) -> str:
+    """Replay N_POSTS at RATE posts/s into ``workers`` workers of one group, SIGKILL a worker ``kills`` times at
+    random points (restarting it when ``restart``), then check the outputs against the oracle. Returns a summary."""
     posts = make_posts(N_POSTS, seed=8)
     path = tmp_path / "posts.jsonl"
     path.write_bytes(b"\n".join(orjson.dumps(p) for p in posts) + b"\n")
@@ -54,21 +56,24 @@ def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worke
     want = oracle(posts, late, data_end)
     expected = {k: (r if r is not None else zero(*k)) for k, r in want.items()}
 
-    worker = start_worker(**worker_env())
+    running = [start_worker(**worker_env()) for _ in range(workers)]
     replay = subprocess.Popen([sys.executable, "-m", "agents", "replay", str(path), "--rate", str(RATE)],
-                              env=clean_env(**worker.env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              env=clean_env(**running[0].env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     began, rng = time.monotonic(), random.Random(3)
-    for at in sorted(rng.uniform(0.1, 0.9) * N_POSTS / RATE for _ in range(KILLS)):
+    for at in sorted(rng.uniform(0.1, 0.9) * N_POSTS / RATE for _ in range(kills)):
         time.sleep(max(0.0, began + at - time.monotonic()))
-        os.kill(worker.proc.pid, signal.SIGKILL)
-        worker.proc.wait()
-        worker.killed = True
-        worker = start_worker(**worker_env())  # the same group: takes the state back from the changelogs
+        victim = running.pop(rng.randrange(len(running)))
+        print(f"\nkill at {at:.1f} s of the replay: {victim.log_path.name}")
+        os.kill(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait()
+        victim.killed = True
+        if restart:  # the same group: it takes its share of the state back from the changelogs
+            running.append(start_worker(**worker_env()))
     out, _ = replay.communicate(timeout=300)
     assert replay.returncode == 0, out.decode()[-2000:]
-    asyncio.run(produce(worker.settings.bootstrap_servers, worker.settings.posts_topic, sentinels()))
+    s = running[0].settings
+    asyncio.run(produce(s.bootstrap_servers, s.posts_topic, sentinels()))
 
-    s = worker.settings
     deadline = time.monotonic() + 180
     while True:
         enriched = asyncio.run(read_topic(s.bootstrap_servers, s.enriched_topic))
@@ -79,9 +84,16 @@ def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worke
         if (set(expected) <= seen and len(ids) >= N_POSTS) or time.monotonic() > deadline:
             break
         time.sleep(2)
+    for w in running:
+        assert w.proc.poll() is None, f"a surviving worker died:\n{w.log()[-3000:]}"
 
     lost = {p["id"] for p in posts} - ids
-    assert not lost, f"{len(lost)} posts lost, e.g. {sorted(lost)[:5]}"
+    if lost:
+        inputs = asyncio.run(read_topic(s.bootstrap_servers, s.posts_topic))
+        where = {orjson.loads(r.value)["id"]: (r.partition, r.offset) for r in inputs}
+        dead = asyncio.run(read_topic(s.bootstrap_servers, s.dlq_topic))
+        pytest.fail(f"{len(lost)} posts lost, e.g. {[(i, where.get(i)) for i in sorted(lost)[:5]]}; "
+                    f"{len(inputs)} input records, {len(dead)} dead letters")
     copies = Counter(r.key.decode() for r in enriched)
     duplicates = sum(n - 1 for n in copies.values())
     missing = sorted(set(expected) - seen)[:5]
@@ -94,6 +106,28 @@ def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worke
             published[key] += 1
             if r != expected[key]:
                 wrong.append((key, {f: (r[f], expected[key][f]) for f in r if r[f] != expected[key].get(f)}))
-    print(f"\n{N_POSTS} posts, {KILLS} kills: 0 lost, {duplicates} duplicate enriched records; "
-          f"{len(expected)} windows, {sum(published.values()) - len(published)} published twice, {len(wrong)} wrong")
-    assert not wrong, f"{len(wrong)} window records differ from the oracle, e.g. {wrong[:3]}"
+    late_now = asyncio.run(read_topic(s.bootstrap_servers, s.late_topic))
+    if late_now:  # where they came from: the source partition of each late mention's post
+        from .test_trends import partition_of
+        late_ids = [orjson.loads(r.value)["post"]["post"]["id"] for r in late_now]
+        print("late by source partition", Counter(partition_of(i.encode()) for i in late_ids),
+              "ids", sorted(late_ids, key=lambda i: int(i[1:]))[:3], sorted(late_ids, key=lambda i: int(i[1:]))[-3:])
+    summary = (f"[{len(late_now)} mentions set aside as late] {N_POSTS} posts, {workers} worker(s), {kills} kill(s){' with restarts' if restart else ''}: 0 lost, "
+               f"{duplicates} duplicate enriched records; {len(expected)} windows, "
+               f"{sum(published.values()) - len(published)} published twice, {len(wrong)} wrong")
+    print("\n" + summary)
+    assert not wrong, f"{len(wrong)} window records differ from the oracle, e.g. {str(wrong[:2])[:3000]}"
+    return summary
+
+
+def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worker, tmp_path):
+    replay_with_kills(start_worker, tmp_path, workers=1, kills=KILLS, restart=True)
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 8, open: after one of two workers is killed, the survivor's windows miss posts in most runs (300-360 "
+    "mentions set aside as late, 32-42 windows under the oracle), and one run in six lost 3 enriched posts; "
+    "see docs/reliability.md"))
+def test_when_one_of_two_workers_dies_the_other_takes_over_and_loses_nothing(start_worker, tmp_path):
+    """A rebalance: 2 workers on 4 partitions, one killed mid-replay and not restarted."""
+    replay_with_kills(start_worker, tmp_path, workers=2, kills=1, restart=False)

@@ -19,10 +19,37 @@ def test_the_source_watermark_is_the_slowest_active_partition():
 def test_an_idle_source_partition_stops_holding_the_others_back():
     sp = SourceProgress(idle_grace_s=10)
     sp.assign({0, 1}, now=0)
+    sp.lag(backlog=set(), caught_up={1})  # the consumer knows partition 1 has nothing to read
     sp.observe(0, 1_000, now=1)
     assert sp.watermark(now=9) is None
     sp.observe(0, 1_050, now=10.5)
     assert sp.watermark(now=10.5) == 1_050  # partition 1 never delivered within the grace period
+
+
+def test_a_partition_not_read_yet_whose_backlog_is_unknown_holds_for_the_assignment_grace():
+    sp = SourceProgress(idle_grace_s=10, assign_grace_s=60)
+    sp.assign({0, 1}, now=0)
+    sp.observe(0, 1_000, now=30)
+    assert sp.watermark(now=30) is None  # partition 1: no highwater yet, maybe a table still recovering
+    sp.observe(0, 1_070, now=61)
+    assert sp.watermark(now=61) == 1_070
+
+
+def test_a_partition_with_a_backlog_never_counts_as_idle():
+    """After a rebalance, the partitions taken over from a dead worker have its unprocessed posts: their
+    older event times must hold the watermark, however long the takeover (table recovery) takes."""
+    sp = SourceProgress(idle_grace_s=2)
+    sp.assign({0}, now=0)
+    sp.observe(0, 5_000, now=1)
+    sp.assign({1}, now=2)  # taken over, its backlog not read yet
+    sp.lag(backlog={1}, caught_up={0})
+    sp.observe(0, 5_100, now=100)
+    assert sp.watermark(now=100) is None  # 98 s later, still held back
+    sp.observe(1, 3_000, now=101)  # the backlog starts: 2,000 s older than partition 0
+    assert sp.watermark(now=101) == 3_000
+    assert not sp.is_late(1, 3_050, lateness_s=60)
+    sp.lag(backlog=set(), caught_up={0, 1})
+    assert sp.watermark(now=103) == 5_100  # read through, both idle after the grace: the newest event
 
 
 def test_when_every_source_is_idle_the_watermark_follows_the_wall_clock():
