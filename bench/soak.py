@@ -1,0 +1,134 @@
+"""Soak: the worker at a steady rate of live posts for a while, its memory printed every minute.
+
+    .venv/bin/python bench/soak.py [--minutes 30] [--rate 100] [--tags 5000]
+
+Posts are dated now (live traffic, so windows close and keys expire as in production), with hashtags drawn
+from a Zipf over ``--tags`` tags plus one never-seen tag in ten posts (the long tail that must expire). Each
+minute it prints the worker's resident memory (VmRSS), the posts processed, the keys of every table and the
+series on /metrics; at the end, the RSS growth per minute over the second half, which should be about flat.
+It asserts nothing: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.broker import EmbeddedBroker, ensure_topics, free_port, stop_process  # noqa: E402
+from agents.settings import load_settings  # noqa: E402
+
+console = Console()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def scrape(url: str) -> tuple[float, float, int]:
+    """(posts processed, table keys, series) from the worker's /metrics."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
+        lines = [line for line in resp.read().decode().splitlines() if line and not line.startswith("#")]
+    posts = sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("brandpulse_posts_total{"))
+    keys = sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("brandpulse_table_keys{"))
+    return posts, keys, len(lines)
+
+
+async def produce(bootstrap: list[str], topic: str, rate: float, seconds: float, tags: int, on_minute) -> int:
+    rng = random.Random(5)
+    weights = [1 / (i + 1) for i in range(tags)]
+    names = [f"#soak{i}" for i in range(tags)]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
+    await producer.start()
+    sent, started, next_minute = 0, time.monotonic(), 60.0
+    try:
+        while (elapsed := time.monotonic() - started) < seconds:
+            due = int(elapsed * rate)
+            for _ in range(due - sent):
+                chosen = set(rng.choices(names, weights, k=rng.randint(1, 3)))
+                if rng.random() < 0.1:
+                    chosen.add(f"#once{sent}")  # the long tail
+                post = {"id": f"s{sent}", "text": f"soak post {sent} {' '.join(sorted(chosen))}",
+                        "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                        "author": {"id": f"u{rng.randrange(20_000)}", "handle": f"user{sent % 20_000}"}}
+                await producer.send(topic, orjson.dumps(post), key=post["id"].encode())
+                sent += 1
+            if elapsed >= next_minute:
+                on_minute(elapsed, sent)
+                next_minute += 60
+            await asyncio.sleep(0.05)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--rate", type=float, default=100, help="posts per second")
+    ap.add_argument("--tags", type=int, default=5000)
+    args = ap.parse_args()
+    run = uuid.uuid4().hex[:8]
+    with EmbeddedBroker() as broker:
+        values = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"soak-{run}",
+                  "BRANDPULSE_WEB_PORT": str(free_port()), "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
+                  "BRANDPULSE_LOG_LEVEL": "warn", "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-soak-{run}",
+                  # Short idle horizons, so that a half-hour run sees keys expire as a day would.
+                  "BRANDPULSE_TOPIC_IDLE_SECONDS": "600"}
+        settings = load_settings(values)
+        asyncio.run(ensure_topics(settings))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | values
+        proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples: list[tuple[float, float]] = []
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"{settings.web_url}/readyz", timeout=1) as resp:
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.5)
+            console.print(f"soak: {args.rate:g} posts/s for {args.minutes:g} min, {args.tags:,} tags "
+                          f"+ a never-seen tag in 1 post of 10; worker pid {proc.pid}")
+            console.print(f"{'minute':>6} {'sent':>9} {'processed':>9} {'RSS MB':>8} {'table keys':>10} {'series':>7}")
+
+            def on_minute(elapsed: float, sent: int) -> None:
+                processed, keys, series = scrape(settings.web_url)
+                rss = rss_mb(proc.pid)
+                samples.append((elapsed / 60, rss))
+                console.print(f"{elapsed / 60:6.0f} {sent:9,} {processed:9,.0f} {rss:8.1f} {keys:10,.0f} {series:7,}")
+
+            asyncio.run(produce(settings.bootstrap_servers, settings.posts_topic, args.rate, args.minutes * 60,
+                                args.tags, on_minute))
+        finally:
+            stop_process(proc, timeout=30, name="worker")
+    half = [s for s in samples if s[0] >= args.minutes / 2]
+    if len(half) >= 2:
+        slope = (half[-1][1] - half[0][1]) / (half[-1][0] - half[0][0])
+        console.print(f"RSS growth over the second half: {slope:+.2f} MB/min "
+                      f"({half[0][1]:.0f} MB at minute {half[0][0]:.0f}, {half[-1][1]:.0f} MB at {half[-1][0]:.0f})")
+
+
+if __name__ == "__main__":
+    main()
