@@ -81,6 +81,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
         broker_heartbeat_interval=settings.heartbeat_interval_seconds,
         consumer_auto_offset_reset=settings.auto_offset_reset,
         producer_linger=settings.producer_linger_ms / 1000,
+        producer_max_batch_size=settings.producer_max_batch_bytes,
         # At most Kafka's default broker limit (message.max.bytes, 1,048,588), so an oversized record is
         # refused here, at once, rather than later by the broker.
         producer_max_request_size=1_048_576,

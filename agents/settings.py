@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     )
 
     # --- Processing --------------------------------------------------------------------------
+    producer_max_batch_bytes: int = Field(
+        16_384, ge=1, le=16_777_216,
+        description="Largest batch of records the producer sends to one partition at once (Kafka's `batch.size`). "
+        "1 puts every record in its own batch: the workaround for the embedded broker (Tansu), whose "
+        "ListOffsets under-reports the log end by up to one batch, so that a table restored from its changelog "
+        "misses nothing; never needed with Kafka.",
+    )
     max_message_bytes: int = Field(
         1_000_000,
         ge=1_024,

@@ -8,6 +8,8 @@ prints, once a second, the worker's RSS and its window-state and history key cou
 ``brandpulse_trend_keys`` / ``brandpulse_trend_histories`` gauges). At the end: peak RSS, peak keys,
 and keys left once event time has moved on. State is bounded when the peak key count follows the
 hashtags per idle horizon (``BRANDPULSE_TOPIC_IDLE_SECONDS``, 1 h) rather than the day's total.
+It also prints the series on /metrics (which the label budget keeps from growing with hashtags or authors)
+and, at the end, how long the query endpoints take (median and worst of 20 calls each) with that state.
 Prints figures; asserts nothing.
 """
 
@@ -53,6 +55,19 @@ def generate(hashtags: int) -> list[bytes]:
     return out
 
 
+def timed(url: str, n: int = 20) -> tuple[float, float]:
+    """(median, worst) seconds of ``n`` GETs."""
+    import statistics
+
+    took = []
+    for _ in range(n):
+        t = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            resp.read()
+        took.append(time.perf_counter() - t)
+    return statistics.median(took), max(took)
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -63,7 +78,7 @@ def rss_bytes(pid: int) -> int:
 def gauges(url: str) -> dict[str, float]:
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as r:
         body = r.read().decode()
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"series": sum(1 for line in body.splitlines() if line and not line.startswith("#"))}
     for line in body.splitlines():
         for name in ("brandpulse_trend_keys ", "brandpulse_trend_histories ", "brandpulse_posts_total{"):
             if line.startswith(name):
@@ -104,7 +119,8 @@ def main() -> None:
         proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started = time.monotonic()
-        peak_rss = peak_keys = peak_hist = 0
+        peak_rss = peak_keys = peak_hist = peak_series = 0
+        first_series = 0
         done = 0.0
         last: dict[str, float] = {}
         try:
@@ -120,18 +136,27 @@ def main() -> None:
                 peak_rss = max(peak_rss, rss)
                 peak_keys = max(peak_keys, int(last.get("brandpulse_trend_keys", 0)))
                 peak_hist = max(peak_hist, int(last.get("brandpulse_trend_histories", 0)))
+                first_series = first_series or int(last["series"])
+                peak_series = max(peak_series, int(last["series"]))
                 done = last.get("brandpulse_posts_total", 0)
                 print(f"{time.monotonic() - started:6.0f} s  posts {int(done):>9,}  RSS {rss / 2**20:7.1f} MiB  "
                       f"window keys {int(last.get('brandpulse_trend_keys', 0)):>9,}  "
                       f"histories {int(last.get('brandpulse_trend_histories', 0)):>9,}", flush=True)
                 if done >= len(messages) and last.get("brandpulse_trend_keys", 0) < peak_keys / 10:
                     break
+            queries = {path: timed(settings.web_url + path) for path in (
+                "/trending", "/topics/%23common3/summary", "/topics/%23common3/trend?resolution=hour",
+                "/topics/%23common3/terms", "/metrics")}
         finally:
             stop_process(proc, timeout=30, name="worker")
     elapsed = time.monotonic() - started
     print(f"\n{int(done):,} posts in {elapsed:,.0f} s; peak RSS {peak_rss / 2**20:,.1f} MiB; "
           f"peak window keys {peak_keys:,}; peak histories {peak_hist:,}; "
           f"window keys at the end {int(last.get('brandpulse_trend_keys', 0)):,}")
+    print(f"/metrics series: {first_series:,} at the first scrape, {peak_series:,} at the most "
+          f"(the label budget: no series per hashtag or author)")
+    for path, (median, worst) in queries.items():
+        print(f"GET {path}: median {median * 1000:,.1f} ms, worst {worst * 1000:,.1f} ms (20 calls)")
 
 
 if __name__ == "__main__":

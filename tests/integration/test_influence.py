@@ -149,7 +149,10 @@ def test_the_known_top_five_per_sentiment_comes_back_from_the_endpoint_and_the_t
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for f in text_string_to_metric_families(worker.metrics_text()) for s in f.samples}
     assert samples[("brandpulse_influence_activities_total", (("role", "post"),))] == len(posts) - 1
-    assert samples[("brandpulse_influence_future_activities_total", ())] == 1
+    # The 2099 post is dead-lettered by ingest (over BRANDPULSE_MAX_FUTURE_SECONDS ahead): it never reaches
+    # the influence stage, whose own guard for records dated ahead stays a second line.
+    assert samples[("brandpulse_posts_rejected_total", (("reason", "future"),))] == 1
+    assert samples[("brandpulse_influence_future_activities_total", ())] == 0
     assert samples[("brandpulse_influence_activities_total", (("role", "credit"),))] == RETWEETERS
     assert samples[("brandpulse_influence_authors", ())] == 3 * PER_SENTIMENT + 1 + RETWEETERS
 
@@ -165,14 +168,17 @@ def test_rankings_survive_a_restart_and_keep_folding(start_worker, scenario, tmp
     from agents.broker import stop_process
 
     path, _, expected = scenario
-    first = start_worker()
+    # Every record its own batch: the embedded broker under-reports a changelog's end by up to one batch, and
+    # the restored table would miss that batch (a Tansu limitation; docs/reliability.md).
+    one_per_batch = {"BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1"}
+    first = start_worker(**one_per_batch)
     run_replay(first, path)
     complete = lambda body: sum(len(v) for v in body["top"].values()) == 15  # noqa: E731
     before = wait_for(first, "/topics/%23brandx/influencers?resolution=day", complete)
     assert handles(before) == expected
     assert stop_process(first.proc, timeout=30, name="worker") == 0
 
-    second = start_worker()  # same app id and topics, a new process: state comes back from the changelog
+    second = start_worker(**one_per_batch)  # same app id and topics, a new process: state from the changelog
     after = wait_for(second, "/topics/%23brandx/influencers?resolution=day", complete)
     assert after == before
 

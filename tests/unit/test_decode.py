@@ -31,8 +31,9 @@ from schemas.records import Author, Engagement, Post, Reference, RejectReason
 
 INT64_MAX = 2**63 - 1
 KINDS = {"original", "retweet", "reply", "quote"}
-#: The reasons the decoder gives; PROCESSING_ERROR (posts that did decode) and LATE (trend windows) are the worker's.
-DECODER_REASONS = set(RejectReason) - {RejectReason.PROCESSING_ERROR, RejectReason.LATE}
+#: The reasons the decoder gives; PROCESSING_ERROR (posts that did decode), LATE (trend windows) and FUTURE (the
+#: ingest agent's clock check) are the worker's.
+DECODER_REASONS = set(RejectReason) - {RejectReason.PROCESSING_ERROR, RejectReason.LATE, RejectReason.FUTURE}
 
 
 # --------------------------------------------------------------------------------------------
