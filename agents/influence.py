@@ -33,7 +33,7 @@ import faust
 from agents.delivery import delivered, fatal, send
 from agents.ingest import send_dead_letter
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
-from schemas.codec import dumps, loads
+from schemas.codec import dumps, loads, source_of
 from schemas.records import RejectReason
 from streams.influence import (
     MAP_DEPTH,
@@ -263,7 +263,8 @@ class Influence:
             entry = touched.get(msg.key)
             try:
                 state = entry[0] if entry else (stage.table.get(msg.key) or AuthorState(msg.key.decode()))
-                if state.already_applied(msg.offset):
+                source = source_of(msg.headers)
+                if state.already_applied(msg.offset) or state.already_counted(source):
                     metrics.influence_replayed.inc()
                     continue
                 act = ActivityIn.from_json(loads(msg.value))
@@ -274,7 +275,7 @@ class Influence:
             if act.event_s > horizon:
                 metrics.influence_future.inc()
                 continue
-            windows = state.apply(act, msg.offset)
+            windows = state.apply(act, msg.offset, source)
             if not windows:
                 metrics.influence_late.labels(stage="authors").inc()
             entry = touched.setdefault(msg.key, (state, set(), set()))

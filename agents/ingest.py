@@ -158,8 +158,10 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                     await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))
         out.mentions = len(out.futures) - 1
         # Every post, late or not and with topics or none: relevance is a share of all the author's activity.
+        source = [(MENTION_SOURCE, f"{partition}:{event.message.offset}".encode())]
         for act in activities_of(enriched):
-            out.futures.append(await send(topics.activity, key=act.author.id.encode(), value=dumps(act)))
+            out.futures.append(await send(topics.activity, key=act.author.id.encode(), value=dumps(act),
+                                          headers=source))
         out.enriched = enriched
         out.seconds = perf_counter() - started
         return out

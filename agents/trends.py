@@ -34,11 +34,11 @@ from schemas.codec import (
     MENTION_CONTROL,
     MENTION_COVERS,
     MENTION_PRODUCER,
-    MENTION_SOURCE,
     MENTION_WATERMARK,
     dumps,
     header_map,
     loads,
+    source_of,
 )
 from schemas.records import RejectReason, WindowStats
 from streams.crisis import SAMPLE_TEXT_CHARS
@@ -195,11 +195,7 @@ class Trends:
                 continue  # a watermark announcement, nothing to fold
             key: bytes = msg.key
             tw = touched.get(key) or self.table.get(key) or TopicWindows(key.decode())
-            raw_source = headers.get(MENTION_SOURCE)
-            source = None
-            if raw_source is not None:
-                part, _, off = raw_source.partition(b":")
-                source = (int(part), int(off))
+            source = source_of(msg.headers)
             if tw.already_applied(msg.offset) or tw.already_counted(source):
                 self.metrics.trend_replayed.inc()
                 continue

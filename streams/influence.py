@@ -471,14 +471,24 @@ class AuthorState:
     #: offset of the newest input record folded in: the author's records all come from one partition, so a
     #: re-read one (after a crash) is recognised and skipped.
     applied_offset: int = -1
+    #: source (posts) partition -> offset of the newest post folded in from it: ingest sends a partition's
+    #: activity in order, so one from a source at or below it is a post processed twice (after a crash).
+    sources: dict[int, int] = field(default_factory=dict)
 
     def already_applied(self, offset: int) -> bool:
         return offset <= self.applied_offset
 
-    def apply(self, act: ActivityIn, offset: int | None = None) -> list[tuple[str, int]]:
+    def already_counted(self, source: tuple[int, int] | None) -> bool:
+        """Whether the post behind an activity record (its posts ``(partition, offset)``) was folded in."""
+        return source is not None and source[1] <= self.sources.get(source[0], -1)
+
+    def apply(self, act: ActivityIn, offset: int | None = None,
+              source: tuple[int, int] | None = None) -> list[tuple[str, int]]:
         """Fold one activity in; the windows it touched (none if it is older than every window kept)."""
         if offset is not None and offset > self.applied_offset:
             self.applied_offset = offset
+        if source is not None and source[1] > self.sources.get(source[0], -1):
+            self.sources[source[0]] = source[1]
         if act.profile_known and (self.profile_s is None or act.event_s >= self.profile_s):
             self.handle, self.name, self.location = act.handle, act.name, act.location
             self.followers, self.listed, self.statuses = act.followers, act.listed, act.statuses
@@ -594,6 +604,7 @@ class AuthorState:
             "author_id": self.author_id, "handle": self.handle, "name": self.name, "followers": self.followers,
             "listed": self.listed, "statuses": self.statuses, "location": self.location,
             "profile_s": self.profile_s, "last_event_s": self.last_event_s, "applied_offset": self.applied_offset,
+            "sources": {str(p): o for p, o in self.sources.items()},
             "windows": [[r, s, win.to_json()] for (r, s), win in self.windows.items()],
         }
 
@@ -604,6 +615,7 @@ class AuthorState:
             listed=d["listed"], statuses=d["statuses"], location=d["location"], profile_s=d["profile_s"],
             windows={(r, s): AuthorWindow.from_json(win) for r, s, win in d["windows"]},
             last_event_s=d["last_event_s"], applied_offset=d["applied_offset"],
+            sources={int(p): o for p, o in d.get("sources", {}).items()},
         )
 
 

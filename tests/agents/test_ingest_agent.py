@@ -65,6 +65,10 @@ async def test_a_retweet_sends_an_activity_for_its_author_and_a_credit_for_the_o
     assert activities[0][1]["engagement"]["retweets"] == 0  # a retweet's count is its original's
     assert activities[1][1]["engagement"]["retweets"] == 7
     assert activities[1][1]["profile_known"] is False
+    # Each names the posts record it comes from, so the author stage counts a re-processed post once.
+    from schemas.codec import source_of
+
+    assert {source_of(c["headers"]) for c in sent.kwargs(sent.activity)} == {(0, 0)}
 
 
 @pytest.mark.parametrize(

@@ -490,3 +490,17 @@ def test_a_ranking_persisted_as_its_changes_is_rebuilt_whole():
            {k: (w.held, w.dropped) for k, w in ranking.windows.items()}
     assert again.last_event_s == ranking.last_event_s
     assert not any(k[1] == start for k in store)  # the pruned window left nothing behind
+
+
+def test_a_post_processed_twice_upstream_counts_once_for_its_author():
+    """Ingest re-processes posts after a crash and sends their activity again, at new offsets: the source
+    (posts partition, offset) lets the author stage count each post once, across a restore too."""
+    alice = author("alice")
+    act = ActivityIn.from_json(orjson.loads(dumps(activities_of(enrich(post("p0", "#t", alice), SentimentScorer()))[0])))
+    state = AuthorState("alice")
+    assert state.apply(act, offset=5, source=(2, 40))
+    restored = AuthorState.from_json(orjson.loads(orjson.dumps(state.to_json())))
+    assert restored.already_counted((2, 40)) and restored.already_counted((2, 39))
+    assert not restored.already_counted((2, 41)) and not restored.already_counted((0, 40))
+    assert not restored.already_counted(None)
+    assert restored.to_json() == state.to_json()
