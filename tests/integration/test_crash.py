@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import orjson
 import pytest
@@ -24,31 +24,17 @@ import pytest
 from agents.broker import read_topic
 
 from .conftest import clean_env
-from .test_trends import TAGS, WORDS, expected_late, oracle, produce, sentinels, worker_env, zero
+from .test_trends import expected_late, make_posts, oracle, produce, sentinels, worker_env, zero
 
 pytestmark = pytest.mark.integration
 
 N_POSTS, KILLS, RATE = 5_000, 3, 250
 
 
-def make_posts(n: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
-    t0 = datetime.fromisoformat("2024-06-01T12:00:07+00:00")
-    posts = []
-    for i in range(n):
-        created = t0 + timedelta(seconds=i * 0.6 + rng.uniform(0, 1.0))  # small disorder, within the lateness
-        text = " ".join(rng.choices(WORDS, k=rng.randint(6, 14)))
-        tags = rng.sample(TAGS, k=rng.randint(1, 2))
-        posts.append({"id": f"p{i}", "text": f"{text} {' '.join(tags)}",
-                      "created_at": created.isoformat().replace("+00:00", "Z"),
-                      "author": {"id": f"u{rng.randint(0, 300)}", "handle": f"user{i % 301}"}})
-    return posts
-
-
 def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, restart: bool) -> str:
     """Replay N_POSTS at RATE posts/s into ``workers`` workers of one group, SIGKILL a worker ``kills`` times at
     random points (restarting it when ``restart``), then check the outputs against the oracle. Returns a summary."""
-    posts = make_posts(N_POSTS, seed=8)
+    posts = make_posts(N_POSTS, seed=8, step_s=0.6, jitter_s=1.0, authors=301, late=set())
     path = tmp_path / "posts.jsonl"
     path.write_bytes(b"\n".join(orjson.dumps(p) for p in posts) + b"\n")
     late = expected_late(posts)

@@ -17,10 +17,11 @@ import time
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from agents.broker import read_topic
 from schemas.codec import read_dead_letter_headers
+
+from .test_pipeline import produce
 
 pytestmark = pytest.mark.integration
 
@@ -95,17 +96,6 @@ def bad_messages(rng: random.Random) -> list[bytes]:
     return out
 
 
-async def produce(bootstrap: list[str], topic: str, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=16 * 1024 * 1024, linger_ms=10,
-                                max_batch_size=1024 * 1024)
-    await producer.start()
-    try:
-        futures = [await producer.send(topic, value, key=key) for key, value in messages]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
-
-
 def test_ten_thousand_bad_messages_are_dead_lettered_and_every_good_post_enriched(start_worker):
     rng = random.Random(SEED)
     bad = bad_messages(rng)
@@ -115,7 +105,7 @@ def test_ten_thousand_bad_messages_are_dead_lettered_and_every_good_post_enriche
     rng.shuffle(messages)
     worker = start_worker()
     s = worker.settings
-    asyncio.run(produce(s.bootstrap_servers, s.posts_topic, messages))
+    asyncio.run(produce(s.bootstrap_servers, s.posts_topic, messages, max_request_size=16 * 1024 * 1024))
 
     deadline = time.monotonic() + 180
     while True:

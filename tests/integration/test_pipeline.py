@@ -46,8 +46,9 @@ def sample_tweets() -> list[bytes]:
         return [line.strip() for line in f if line.strip()]
 
 
-async def produce(bootstrap: list[str], topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=4 * 1024 * 1024, linger_ms=10)
+async def produce(bootstrap: list[str], topic: str, messages: list[tuple[bytes | None, bytes]],
+                  max_request_size: int = 4 * 1024 * 1024) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=max_request_size, linger_ms=10)
     await producer.start()
     try:
         futures = [await producer.send(topic, value, key=key) for key, value in messages]

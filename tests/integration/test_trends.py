@@ -38,18 +38,19 @@ TAGS = ["#alpha", "#beta", "#gamma", "#acme", "@acmesupport", "acme corp", "#del
 LATE_IDS = {"p100", "p250", "p400", "p555", "p700"}
 
 
-def make_posts() -> list[dict]:
-    rng = random.Random(11)
+def make_posts(n: int = 800, *, seed: int = 11, step_s: float = 1.9, jitter_s: float = 1.5, authors: int = 61,
+               late: frozenset[str] | set[str] = LATE_IDS) -> list[dict]:
+    rng = random.Random(seed)
     posts = []
-    for i in range(800):
-        created = T0 + timedelta(seconds=i * 1.9 + rng.uniform(0, 1.5))  # small disorder, within the lateness
-        if f"p{i}" in LATE_IDS:
+    for i in range(n):
+        created = T0 + timedelta(seconds=i * step_s + rng.uniform(0, jitter_s))  # small disorder, within the lateness
+        if f"p{i}" in late:
             created -= timedelta(minutes=10)  # far behind everything before it
         text = " ".join(rng.choices(WORDS, k=rng.randint(6, 14)))
         tags = rng.sample(TAGS, k=rng.randint(1, 2))
         posts.append({"id": f"p{i}", "text": f"{text} {' '.join(tags)}",
                       "created_at": created.isoformat().replace("+00:00", "Z"),
-                      "author": {"id": f"u{rng.randint(0, 60)}", "handle": f"user{i % 61}"}})
+                      "author": {"id": f"u{rng.randint(0, authors - 1)}", "handle": f"user{i % authors}"}})
     return posts
 
 
