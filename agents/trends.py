@@ -195,7 +195,7 @@ class Trends:
                 continue  # a watermark announcement, nothing to fold
             key: bytes = msg.key
             tw = touched.get(key) or self.table.get(key) or TopicWindows(key.decode())
-            source = source_of(msg.headers)
+            source = source_of(headers)  # the map built above, not a second one
             if tw.already_applied(msg.offset) or tw.already_counted(source):
                 self.metrics.trend_replayed.inc()
                 continue

@@ -45,8 +45,9 @@ MENTION_CONTROL = "brandpulse.control"
 
 
 def source_of(headers: Any) -> tuple[int, int] | None:
-    """The ``(partition, offset)`` of the posts record a mention or activity record comes from, if it says."""
-    raw = header_map(headers).get(MENTION_SOURCE)
+    """The ``(partition, offset)`` of the posts record a mention or activity record comes from, if it says.
+    ``headers`` as the client gives them, or already a :func:`header_map`."""
+    raw = (headers if isinstance(headers, dict) else header_map(headers)).get(MENTION_SOURCE)
     if raw is None:
         return None
     partition, _, offset = raw.partition(b":")
