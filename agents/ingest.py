@@ -89,8 +89,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     lateness = settings.allowed_lateness_seconds
     max_future = settings.max_future_seconds
     broadcast = {"watermark": None, "at": 0.0}
-    #: posts partition -> next offset to process (what this worker has processed of it, good or bad)
-    positions: dict[int, int] = {}
+    positions = progress.positions  # posts partition -> next offset to process (forgotten on revoke)
 
     def refresh_lag() -> None:
         """Tell the watermark which partitions have records left (never idle) and which have none."""

@@ -45,6 +45,10 @@ class SourceProgress:
     #: Partitions known to have nothing left to process: the idle grace applies as it is.
     caught_up: frozenset[int] = frozenset()
     assign_grace_s: float = ASSIGN_GRACE_S
+    #: partition -> the next offset to process (what this worker has processed of it, good or bad). Forgotten
+    #: with the partition: after a rebalance the consumer reads again from the committed offset, which may be
+    #: behind it.
+    positions: dict[int, int] = field(default_factory=dict)
 
     def assign(self, partitions: set[int], now: float) -> None:
         """Partitions this worker now reads. Until one yields a post or sits idle for the grace
@@ -56,6 +60,7 @@ class SourceProgress:
         """Partitions this worker no longer reads (after a rebalance)."""
         for p in partitions:
             self.partitions.pop(p, None)
+            self.positions.pop(p, None)
         self.backlog -= partitions
         self.caught_up -= partitions
 
@@ -115,9 +120,13 @@ class PartitionWatermarks:
     stamps: dict[int, dict[str, tuple[int, frozenset[int], float]]] = field(default_factory=dict)
 
     def observe(self, partition: int, producer: str, watermark_s: int, covers: frozenset[int], now: float) -> None:
+        """A producer's stamp. It only moves forward while the producer covers the same source partitions: a
+        stamp over other partitions is a new watermark. A worker that takes over a dead one's partitions stamps
+        a lower watermark over more partitions (their backlog holds it back); kept at the higher stamp of its
+        old partitions, it would close windows whose posts are still in that backlog."""
         producers = self.stamps.setdefault(partition, {})
-        newest, _, _ = producers.get(producer, (watermark_s, covers, now))
-        producers[producer] = (max(newest, watermark_s), covers, now)
+        newest, covered, _ = producers.get(producer, (watermark_s, covers, now))
+        producers[producer] = (max(newest, watermark_s) if covered == covers else watermark_s, covers, now)
 
     def forget(self, partitions: set[int]) -> None:
         for p in partitions:

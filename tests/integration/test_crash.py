@@ -99,6 +99,10 @@ def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, resta
     if late_now:  # where they came from: the source partition of each late mention's post
         from .test_trends import partition_of
         late_ids = [orjson.loads(r.value)["post"]["post"]["id"] for r in late_now]
+        from schemas.codec import read_dead_letter_headers
+        why = Counter(read_dead_letter_headers(r.headers).get("brandpulse.detail", "?").split(":")[0][:40]
+                      for r in late_now)
+        print("late by stage/detail", why.most_common(5))
         print("late by source partition", Counter(partition_of(i.encode()) for i in late_ids),
               "ids", sorted(late_ids, key=lambda i: int(i[1:]))[:3], sorted(late_ids, key=lambda i: int(i[1:]))[-3:])
     summary = (f"[{len(late_now)} mentions set aside as late] {N_POSTS} posts, {workers} worker(s), {kills} kill(s){' with restarts' if restart else ''}: 0 lost, "

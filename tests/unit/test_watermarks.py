@@ -65,8 +65,12 @@ def test_forgotten_partitions_no_longer_count():
     sp = SourceProgress(idle_grace_s=10)
     sp.observe(0, 100, now=0)
     sp.observe(1, 900, now=0)
+    sp.positions.update({0: 41, 1: 7})
     sp.forget({0})
     assert sp.watermark(now=1) == 900
+    # Where this worker had got to in partition 0 is gone too: if it gets the partition back, the consumer
+    # reads again from the committed offset, and the old position would call it caught up too soon.
+    assert sp.positions == {1: 7}
 
 
 ALL = frozenset({0, 1})
@@ -109,3 +113,20 @@ def test_a_post_is_late_only_relative_to_its_own_partition():
     assert sp.is_late(0, 879, lateness_s=120)
     assert not sp.is_late(1, 50, lateness_s=120)  # partition 1 is behind, not its post
     assert not sp.is_late(2, 0, lateness_s=120)  # nothing seen there yet
+
+
+FOUR = frozenset({0, 1, 2, 3})
+
+
+def test_a_producer_that_takes_over_more_partitions_starts_again_from_its_new_lower_stamp():
+    # The rebalance bug: a worker read source partitions 0-1 (stamp 5,000); its peer died, and it now covers all
+    # four, held back at 1,200 by the dead peer's backlog. Kept at 5,000, it would close the backlog's windows.
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=FOUR)
+    pw.observe(0, "a", 5_000, frozenset({0, 1}), now=0)
+    assert pw.watermark(0, now=0) is None  # partitions 2-3: their worker not heard from yet
+    pw.observe(0, "a", 1_200, FOUR, now=1)
+    assert pw.watermark(0, now=2) == 1_200
+    pw.observe(0, "a", 1_100, FOUR, now=3)  # an older stamp over the same partitions (a re-read): ignored
+    assert pw.watermark(0, now=4) == 1_200
+    pw.observe(0, "a", 1_300, FOUR, now=5)
+    assert pw.watermark(0, now=6) == 1_300
