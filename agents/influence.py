@@ -409,13 +409,15 @@ def register(app: BrandpulseApp) -> Influence:
 
     async def score_authors(stream: faust.StreamT) -> AsyncIterator[None]:
         """influence.activity (by author) → influence.candidates (by topic): each author's standing per topic."""
-        async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
+        async for events in stream.take_events(settings.state_batch_max_records,
+                                                 within=settings.state_batch_within_seconds):
             await influence.fold_activity(events)
             yield None
 
     async def rank_influencers(stream: faust.StreamT) -> AsyncIterator[None]:
         """influence.candidates (by topic) → influencers: top 5 per sentiment and the map, hour and day."""
-        async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
+        async for events in stream.take_events(settings.state_batch_max_records,
+                                                 within=settings.state_batch_within_seconds):
             await influence.fold_candidates(events)
             yield None
 

@@ -353,7 +353,8 @@ def register(app: BrandpulseApp) -> Trends:
 
     async def track_trends(stream: faust.StreamT) -> AsyncIterator[None]:
         """mentions (by topic) → hashtag-stats: minute and hour windows per topic and brand."""
-        async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
+        async for events in stream.take_events(settings.state_batch_max_records,
+                                                 within=settings.state_batch_within_seconds):
             await trends.fold_batch(events)
             yield None
 

@@ -47,6 +47,8 @@ def test_faust_own_variables_are_not_a_way_in():
         ({"BRANDPULSE_LOG_LEVEL": "loud"}, "BRANDPULSE_LOG_LEVEL=loud: Input should be"),
         ({"BRANDPULSE_APP_ID": "my app"}, "BRANDPULSE_APP_ID=my app: must be 1-200 characters"),
         ({"BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS": "5"}, "BRANDPULSE_HEARTBEAT_INTERVAL_SECONDS must be under a third"),
+        ({"BRANDPULSE_STATE_BATCH_WITHIN_SECONDS": "6", "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "10"},
+         "BRANDPULSE_STATE_BATCH_WITHIN_SECONDS must be under half of BRANDPULSE_SESSION_TIMEOUT_SECONDS"),
         ({"BRANDPULSE_BROKER": "kafka://x:1"}, "BRANDPULSE_BROKER: no such setting (did you mean BRANDPULSE_BROKER_URL?)"),
         ({"BRANDPULSE_ALERTMANAGER_URL": "alertmanager:9093"}, "BRANDPULSE_ALERTMANAGER_URL: must be an http://"),
         ({"BRANDPULSE_DASHBOARD_URL": "http://g/d?x={nope}"}, "BRANDPULSE_DASHBOARD_URL: only {topic}, {brand}"),
