@@ -32,6 +32,7 @@ from schemas.codec import (
 from schemas.decode import PostRejected, decode_post
 from schemas.records import DeadLetter, EnrichedPost, RejectReason
 from streams.enrich import enrich, mentions_of
+from streams.extract import stop_words
 from streams.influence import activities_of
 from streams.sentiment import default_scorer
 
@@ -85,6 +86,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     settings, topics, metrics, progress = app.bp.settings, app.bp.topics, app.bp.metrics, app.bp.progress
     producer = (MENTION_PRODUCER, app.bp.producer_id.encode())
     scorer = default_scorer()
+    stop_words()  # scikit-learn's list: imported now (about 1.5 s), not when the first post is waiting for it
     max_bytes, max_terms, watchlist = settings.max_message_bytes, settings.max_terms, settings.watchlists
     lateness = settings.allowed_lateness_seconds
     max_future = settings.max_future_seconds
