@@ -1,0 +1,241 @@
+"""The crash test at scale: a replay with the worker killed (SIGKILL) again and again, against an oracle and a
+clean run.
+
+    .venv/bin/python bench/crash.py [--posts 100000] [--kills 5] [--rate 1500] [--workers 1]
+
+What it does, on one fresh embedded Tansu broker:
+
+1. Generates ``--posts`` posts (the trend tests' generator: 0.6 s of event time apart, 1-2 of 7 topics each, a
+   watched brand ``acme``), plus a crisis: for 30 minutes of event time (from hour 8), 8 negative ``#acme`` posts
+   a minute more.
+2. **Clean run**: one worker, the replay at ``--rate`` posts/s, never killed. Its alerts are the reference.
+3. **Crash run**: the same input to ``--workers`` fresh workers of a new group (fresh topics); ``--kills`` times,
+   at random points of the replay, a worker is killed with SIGKILL and a new one started in its place (its state
+   comes back from the changelogs).
+4. Once both have published everything, it prints, for each run: posts lost from ``posts.enriched`` (must be 0),
+   duplicate enriched records (delivery is at-least-once on this broker), windows missing and windows that
+   differ from the batch oracle (every copy is compared), mentions set aside as late, and the alerts: the crash
+   run's distinct CloudEvents ids and their contents against the clean run's.
+
+Every record is its own batch in both runs (``BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=1``): the embedded broker
+under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). It asserts nothing;
+it prints figures, and exits 1 if a post was lost or a window is wrong, so that a script can tell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.broker import EmbeddedBroker, ensure_topics, free_port, read_topic, stop_process  # noqa: E402
+from agents.settings import load_settings  # noqa: E402
+from tests.integration.test_trends import (  # noqa: E402  (the trend tests' generator and oracle)
+    WATCHLIST,
+    expected_late,
+    make_posts,
+    oracle,
+    produce,
+    sentinels,
+    zero,
+)
+
+console = Console(width=160)  # a table that fits when piped to a file, too
+CRISIS_AT_H, CRISIS_MIN, CRISIS_PER_MIN = 8, 30, 8
+NEGATIVE = "terrible awful hate broken refund never again worst service".split()
+
+
+def scenario(n: int) -> list[dict]:
+    posts = make_posts(n, seed=8, step_s=0.6, jitter_s=1.0, authors=301, late=set())
+    t0 = datetime.fromisoformat(posts[0]["created_at"])
+    rng, extra = random.Random(9), []
+    # Inside the data, never at its end: a watched topic's zero windows are expected up to the end of the data, and
+    # the crisis must not move that end (after a jump of event time the worker skips zero windows by design).
+    span_min = n * 0.6 / 60
+    at = t0 + timedelta(minutes=min(CRISIS_AT_H * 60, span_min * 0.3))
+    for i in range(int(min(CRISIS_MIN, span_min * 0.4) * CRISIS_PER_MIN)):
+        created = at + timedelta(seconds=i * 60 / CRISIS_PER_MIN)
+        extra.append({"id": f"c{i}", "text": " ".join(rng.choices(NEGATIVE, k=8)) + " #acme",
+                      "created_at": created.isoformat().replace("+00:00", "Z"),
+                      "author": {"id": f"angry{rng.randint(0, 200)}", "handle": f"angry{i % 200}",
+                                 "followers": rng.randint(10, 10_000)}})
+    merged = sorted(posts + extra, key=lambda p: p["created_at"])
+    return merged
+
+
+def start_worker(values: dict[str, str], log_path: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | values
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{values['BRANDPULSE_WEB_PORT']}/readyz"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"worker not ready within 120 s; see {log_path}")
+
+
+def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, workers: int, kills: int, rate: float,
+        seed: int, out_dir: Path, label: str) -> dict:
+    run_id, n_posts = uuid.uuid4().hex[:8], len(post_ids)
+    base = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"crash-{run_id}",
+            "BRANDPULSE_TOPIC_PREFIX": f"crash-{run_id}.", "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
+            "BRANDPULSE_DATA_DIR": str(out_dir / f"data-{run_id}"), "BRANDPULSE_LOG_LEVEL": "warn",
+            "BRANDPULSE_WATCHLIST": json.dumps(WATCHLIST), "BRANDPULSE_ALLOWED_LATENESS_SECONDS": "60",
+            "BRANDPULSE_IDLE_GRACE_SECONDS": "2", "BRANDPULSE_TOPIC_PARTITIONS": "4",
+            "BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1"}
+    settings = load_settings({**base, "BRANDPULSE_WEB_PORT": "6066"})
+    asyncio.run(ensure_topics(settings))
+    started = 0
+
+    def new_worker() -> tuple[subprocess.Popen, dict[str, str]]:
+        nonlocal started
+        values = {**base, "BRANDPULSE_WEB_PORT": str(free_port())}
+        proc = start_worker(values, out_dir / f"{label}-worker-{started}.log")
+        started += 1
+        return proc, values
+
+    running = [new_worker() for _ in range(workers)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | running[0][1]
+    began = time.monotonic()
+    replay = subprocess.Popen([sys.executable, "-m", "agents", "replay", str(path), "--rate", str(rate)], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    rng, kill_log = random.Random(seed), []
+    for at in sorted(rng.uniform(0.05, 0.95) * n_posts / rate for _ in range(kills)):
+        time.sleep(max(0.0, began + at - time.monotonic()))
+        proc, _ = running.pop(rng.randrange(len(running)))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kill_log.append(round(at, 1))
+        console.print(f"  {label}: killed a worker at {at:.1f} s of the replay; starting another")
+        running.append(new_worker())
+    out, _ = replay.communicate(timeout=3600)
+    if replay.returncode != 0:
+        raise RuntimeError(out.decode()[-2000:])
+    replayed_s = time.monotonic() - began
+    asyncio.run(produce(settings.bootstrap_servers, settings.posts_topic, sentinels()))
+
+    bootstrap = settings.bootstrap_servers
+    deadline, last, progressed = time.monotonic() + 3600, -1, time.monotonic()
+    while True:
+        enriched = asyncio.run(read_topic(bootstrap, settings.enriched_topic, timeout=120))
+        stats = asyncio.run(read_topic(bootstrap, settings.stats_topic, timeout=120))
+        seen = {(r["topic"], r["resolution"], int(datetime.fromisoformat(r["window_start"]).timestamp()))
+                for r in (orjson.loads(x.value) for x in stats)}
+        ids = {r.key.decode() for r in enriched}
+        done = len(seen & set(want))
+        if done != last:
+            progressed = time.monotonic()
+            console.print(f"  {label}: {len(ids & post_ids):,} of {n_posts:,} posts enriched, "
+                          f"{done:,} of {len(want):,} windows")
+            last = done
+        if (set(want) <= seen and post_ids <= ids) or time.monotonic() > deadline:
+            break
+        if time.monotonic() - progressed > 180:
+            console.print(f"  {label}: [red]no new window for 3 minutes; missing e.g.[/red] "
+                          f"{sorted(set(want) - seen)[:6]}")
+            break
+        time.sleep(5)
+    drained_s = time.monotonic() - began
+    alerts = asyncio.run(read_topic(bootstrap, settings.alerts_topic, timeout=120))
+    late = asyncio.run(read_topic(bootstrap, settings.late_topic, timeout=120))
+    for proc, _ in running:
+        stop_process(proc, timeout=30, name="worker")
+
+    wrong = 0
+    for rec in stats:
+        r = orjson.loads(rec.value)
+        key = (r["topic"], r["resolution"], int(datetime.fromisoformat(r["window_start"]).timestamp()))
+        if key in want and r != want[key]:
+            wrong += 1
+    copies = Counter(r.key.decode() for r in enriched)
+    events: dict[str, dict] = {}
+    for rec in alerts:
+        e = orjson.loads(rec.value)
+        events[e["id"]] = {k: v for k, v in e.items() if k != "time"}
+    return {"label": label, "kills": kill_log, "replayed_s": replayed_s, "drained_s": drained_s,
+            "lost": len(post_ids - ids), "duplicates": sum(c - 1 for c in copies.values()),
+            "windows": len(want), "missing": len(set(want) - seen), "wrong": wrong,
+            "published_twice": len(stats) - len(seen), "late": len(late), "alert_records": len(alerts),
+            "events": events}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=1500.0, help="replay rate, posts/s")
+    parser.add_argument("--workers", type=int, default=1, help="workers of the crash run (one is killed each time)")
+    parser.add_argument("--seed", type=int, default=3, help="where the kills fall")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "crash")
+    args = parser.parse_args()
+
+    posts = scenario(args.posts)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "posts.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(p) for p in posts) + b"\n")
+    late_ids = expected_late(posts)
+    data_end = max(int(datetime.fromisoformat(p["created_at"]).timestamp()) for p in posts)
+    console.print(f"{len(posts):,} posts ({args.posts:,} + {len(posts) - args.posts} crisis posts), "
+                  f"{len(late_ids)} late by construction; computing the oracle ...")
+    want = {k: (r if r is not None else zero(*k)) for k, r in oracle(posts, late_ids, data_end).items()}
+    console.print(f"{len(want):,} windows in the oracle; load average {os.getloadavg()[0]:.2f}")
+
+    with EmbeddedBroker(log_path=args.out / "tansu.log") as broker:
+        common = {"want": want, "rate": args.rate, "seed": args.seed, "out_dir": args.out}
+        ids = {p["id"] for p in posts}
+        clean = run(broker, path, ids, workers=1, kills=0, label="clean", **common)
+        crash = run(broker, path, ids, workers=args.workers, kills=args.kills, label="crash", **common)
+
+    table = Table(title=f"bench/crash.py, {len(posts):,} posts at {args.rate:,.0f}/s, {datetime.now(UTC):%Y-%m-%d}",
+                  title_justify="left")
+    for col in ("run", "kills at (s)", "lost", "duplicates", "windows wrong / missing", "published twice",
+                "late", "alert events (records)", "replay / drained (s)"):
+        table.add_column(col)
+    for r in (clean, crash):
+        table.add_row(r["label"], ", ".join(map(str, r["kills"])) or "-", str(r["lost"]), f"{r['duplicates']:,}",
+                      f"{r['wrong']} / {r['missing']} of {r['windows']:,}", f"{r['published_twice']:,}",
+                      str(r["late"]), f"{len(r['events'])} ({r['alert_records']})",
+                      f"{r['replayed_s']:.0f} / {r['drained_s']:.0f}")
+    console.print(table)
+    a, b = clean["events"], crash["events"]
+    differ = sorted(i for i in set(a) & set(b) if a[i] != b[i])
+    console.print(f"alerts: {len(a)} distinct events in the clean run, {len(b)} in the crash run; "
+                  f"only in clean {sorted(set(a) - set(b))[:5]}, only in crash {sorted(set(b) - set(a))[:5]}, "
+                  f"{len(differ)} with different contents {differ[:3]}")
+    incidents = sorted({e["data"].get("incident_id") for e in a.values()
+                        if e["type"].startswith("dev.brandpulse.incident")})
+    console.print(f"incidents of the clean run: {incidents}")
+    ok = all(r["lost"] == 0 and r["wrong"] == 0 and r["missing"] == 0 for r in (clean, crash)) and a == b
+    console.print("[green]same as the oracle and the clean run[/green]" if ok else "[red]DIFFERS (see above)[/red]")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
