@@ -117,10 +117,6 @@ def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worke
     replay_with_kills(start_worker, tmp_path, workers=1, kills=KILLS, restart=True)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 8, open: after one of two workers is killed, the survivor's windows miss posts in most runs (300-390 "
-    "mentions set aside as late, 32-42 windows under the oracle), and one run lost 3 enriched posts; "
-    "see docs/reliability.md"))
 def test_when_one_of_two_workers_dies_the_other_takes_over_and_loses_nothing(start_worker, tmp_path):
     """A rebalance: 2 workers on 4 partitions, one killed mid-replay and not restarted."""
     replay_with_kills(start_worker, tmp_path, workers=2, kills=1, restart=False)
