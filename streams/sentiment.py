@@ -1,18 +1,22 @@
 """VADER sentiment, wrapped once.
 
-``SentimentScorer.score`` returns exactly vaderSentiment's ``polarity_scores`` (a parity test over
-the 4,200 human-rated tweets holds it to that), optionally with some words made neutral (brand names,
-``streams.watchlist``), plus the conventional label: compound >= 0.05 is
-positive, <= -0.05 negative, anything between neutral (Hutto & Gilbert's recommended cut).
+``SentimentScorer.score`` returns exactly vaderSentiment's ``polarity_scores``, every float bit for bit,
+computed by :mod:`streams.vader`, a faster re-implementation (parity tests over the 4,200 human-rated
+tweets, the sample tweets, generated posts and property-based texts hold it to that), optionally with
+some words made neutral (brand names, ``streams.watchlist``), plus the conventional label: compound
+>= 0.05 is positive, <= -0.05 negative, anything between neutral (Hutto & Gilbert's recommended cut).
+
+There is no cache of recent scores: on the generated benchmark posts and on the sample tweets no text
+repeats, and an 8,192-entry cache keyed by (text, neutral words) cost 6-12 % there
+(``bench/sentiment.py``, ``docs/performance.md``).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from schemas.records import Sentiment, SentimentLabel
+from streams.vader import Vader, default_vader
 
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
@@ -27,14 +31,15 @@ def label_of(compound: float) -> SentimentLabel:
 
 
 class SentimentScorer:
-    """One VADER analyser (its lexicon is loaded once, at construction)."""
+    """VADER's scores as :class:`Sentiment` records. Scorers share one immutable :class:`Vader` (its
+    lexicon is read once per process) unless given their own."""
 
-    __slots__ = ("_lexicon", "_polarity")
+    __slots__ = ("_lexicon", "_scores")
 
-    def __init__(self) -> None:
-        analyzer = SentimentIntensityAnalyzer()
-        self._polarity = analyzer.polarity_scores
-        self._lexicon: dict[str, float] = analyzer.lexicon
+    def __init__(self, vader: Vader | None = None) -> None:
+        vader = vader if vader is not None else default_vader()
+        self._scores = vader.scores
+        self._lexicon = vader.lexicon
 
     def scores_any(self, text: str, words: frozenset[str]) -> bool:
         """Whether any of ``words`` is a lexicon word that occurs in ``text`` (a cheap upper bound)."""
@@ -47,25 +52,13 @@ class SentimentScorer:
         return False
 
     def score(self, text: str, neutral_words: frozenset[str] = frozenset()) -> Sentiment:
-        """VADER's scores for ``text``; ``neutral_words`` (lower case) count as no sentiment.
-
-        The words are taken out of the lexicon for this one call and put back, so VADER's every
-        rule treats them as it treats any word it does not know (synchronous: no other call can
-        run in between).
-        """
-        removed = {w: self._lexicon.pop(w) for w in neutral_words if w in self._lexicon} if neutral_words else None
-        try:
-            s = self._polarity(text)
-        finally:
-            if removed:
-                self._lexicon.update(removed)
-        compound = s["compound"]
-        return Sentiment(
-            compound=compound, pos=s["pos"], neu=s["neu"], neg=s["neg"], label=label_of(compound)
-        )
+        """VADER's scores for ``text``; ``neutral_words`` (lower case) count as no sentiment: VADER's
+        every rule treats them as it treats a word it does not know (the shared lexicon is untouched)."""
+        compound, pos, neu, neg = self._scores(text, neutral_words)
+        return Sentiment(compound, pos, neu, neg, label_of(compound))
 
 
 @cache
 def default_scorer() -> SentimentScorer:
-    """The process-wide scorer (building one reads VADER's lexicon files)."""
+    """The process-wide scorer."""
     return SentimentScorer()
