@@ -114,7 +114,12 @@ def main() -> None:
             console.print(f"{'minute':>6} {'sent':>9} {'processed':>9} {'RSS MB':>8} {'table keys':>10} {'series':>7}")
 
             def on_minute(elapsed: float, sent: int) -> None:
-                processed, keys, series = scrape(settings.web_url)
+                try:
+                    processed, keys, series = scrape(settings.web_url)
+                except OSError as exc:  # a scrape that times out is a finding, not the end of the soak
+                    console.print(f"{elapsed / 60:6.0f} {sent:9,} /metrics did not answer within 5 s ({exc}); "
+                                  f"RSS {rss_mb(proc.pid):.1f} MB")
+                    return
                 rss = rss_mb(proc.pid)
                 samples.append((elapsed / 60, rss))
                 console.print(f"{elapsed / 60:6.0f} {sent:9,} {processed:9,.0f} {rss:8.1f} {keys:10,.0f} {series:7,}")
