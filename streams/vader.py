@@ -115,6 +115,20 @@ def _negated(lower_word: str) -> bool:
     """VADER's ``negated([word])`` for one lower-case word."""
     return lower_word in NEGATE or "n't" in lower_word
 
+def _boost(scalar: float | None, valence: float, shouting: bool) -> float:
+    """vaderSentiment's ``scalar_inc_dec``: a booster word's scalar (None: not a booster), signed like the
+    valence so far, emphasised when the booster is in capitals amid mixed case."""
+    if scalar is None:
+        return 0.0
+    if valence < 0:
+        scalar *= -1
+    if shouting:
+        if valence > 0:
+            scalar += C_INCR
+        else:
+            scalar -= C_INCR
+    return scalar
+
 
 class Vader:
     """VADER's ``SentimentIntensityAnalyzer``, fast. Its lexicons are never mutated, so one can be shared
@@ -243,36 +257,16 @@ class Vader:
             # start_i == 0: the word before
             if i > 0 and vals[i - 1] is None:
                 j = i - 1
-                s = booster.get(lowers[j])
-                if s is None:
-                    s = 0.0
-                else:
-                    if valence < 0:
-                        s *= -1
-                    if cap_diff and tokens[j].isupper():
-                        if valence > 0:
-                            s += C_INCR
-                        else:
-                            s -= C_INCR
+                s = _boost(booster.get(lowers[j]), valence, cap_diff and tokens[j].isupper())
                 valence = valence + s
                 if _negated(lowers[j]):
                     valence = valence * N_SCALAR
             # start_i == 1: two words before
             if i > 1 and vals[i - 2] is None:
                 j = i - 2
-                s = booster.get(lowers[j])
-                if s is None:
-                    s = 0.0
-                else:
-                    if valence < 0:
-                        s *= -1
-                    if cap_diff and tokens[j].isupper():
-                        if valence > 0:
-                            s += C_INCR
-                        else:
-                            s -= C_INCR
-                    if s != 0:
-                        s = s * 0.95
+                s = _boost(booster.get(lowers[j]), valence, cap_diff and tokens[j].isupper())
+                if s != 0:
+                    s = s * 0.95
                 valence = valence + s
                 l2, l1 = lowers[j], lowers[i - 1]
                 if l2 == "never" and (l1 == "so" or l1 == "this"):
@@ -284,19 +278,9 @@ class Vader:
             # start_i == 2: three words before, then the idioms
             if i > 2 and vals[i - 3] is None:
                 j = i - 3
-                s = booster.get(lowers[j])
-                if s is None:
-                    s = 0.0
-                else:
-                    if valence < 0:
-                        s *= -1
-                    if cap_diff and tokens[j].isupper():
-                        if valence > 0:
-                            s += C_INCR
-                        else:
-                            s -= C_INCR
-                    if s != 0:
-                        s = s * 0.9
+                s = _boost(booster.get(lowers[j]), valence, cap_diff and tokens[j].isupper())
+                if s != 0:
+                    s = s * 0.9
                 valence = valence + s
                 l3, l2, l1 = lowers[j], lowers[i - 2], lowers[i - 1]
                 if (l3 == "never" and (l2 == "so" or l2 == "this")) or (l1 == "so" or l1 == "this"):
