@@ -570,7 +570,7 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
     patterns = _dockerignore_patterns()
     assert not any(p.startswith("!") for p in patterns), "_ignored() does not handle exceptions"
     for path in (".venv", ".git", ".brandpulse", "agents/__pycache__", ".pytest_cache", ".hypothesis",
-                 "brandpulse.egg-info"):
+                 "brandpulse.egg-info", ".bench"):
         assert _ignored(path, patterns), f"{path} is sent to the build"
     for path in ("pyproject.toml", "README.md", "agents/cli.py", "streams", "schemas/jsonschema"):
         assert not _ignored(path, patterns), f"{path} is excluded from the build"
