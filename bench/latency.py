@@ -1,6 +1,6 @@
 """Latency and scaling of the real worker on the embedded broker.
 
-    .venv/bin/python bench/latency.py latency [--rate 150] [--seconds 60] [--workers 1]
+    .venv/bin/python bench/latency.py latency [--rate 150] [--seconds 60] [--workers 1] [--set BRANDPULSE_X=v]
     .venv/bin/python bench/latency.py scaling [--posts 20000] [--repeat 3]
 
 ``latency``: posts dated now are produced at a steady ``--rate`` for ``--seconds`` into running workers (every
@@ -47,11 +47,13 @@ from agents.settings import load_settings  # noqa: E402
 console = Console(width=160)  # a table that fits when piped to a file, too
 
 
-def start_workers(broker: EmbeddedBroker, n: int, partitions: int = 4) -> tuple[list, list[dict], object]:
+def start_workers(broker: EmbeddedBroker, n: int, partitions: int = 4,
+                  overrides: dict[str, str] | None = None) -> tuple[list, list[dict], object]:
     run_id = uuid.uuid4().hex[:8]
     base = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"lat-{run_id}",
             "BRANDPULSE_TOPIC_PARTITIONS": str(partitions), "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
-            "BRANDPULSE_LOG_LEVEL": "warn", "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-lat-{run_id}"}
+            "BRANDPULSE_LOG_LEVEL": "warn", "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-lat-{run_id}",
+            **(overrides or {})}
     values = [{**base, "BRANDPULSE_WEB_PORT": str(free_port())} for _ in range(n)]
     settings = load_settings(values[0])
     asyncio.run(ensure_topics(settings))
@@ -113,7 +115,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def latency(args: argparse.Namespace) -> None:
     with EmbeddedBroker() as broker:
-        procs, values, settings = start_workers(broker, args.workers)
+        procs, values, settings = start_workers(broker, args.workers, overrides=dict(args.set))
         try:
             wait_ready(values, procs)
             cpu0 = [cpu_seconds(p.pid) for p in procs]
@@ -205,6 +207,8 @@ def main() -> None:
     lat.add_argument("--rate", type=float, default=150)
     lat.add_argument("--seconds", type=float, default=60)
     lat.add_argument("--workers", type=int, default=1)
+    lat.add_argument("--set", action="append", default=[], type=lambda kv: tuple(kv.split("=", 1)),
+                     metavar="BRANDPULSE_X=value", help="a worker setting to override (repeatable)")
     sc = sub.add_parser("scaling")
     sc.add_argument("--posts", type=int, default=20_000)
     sc.add_argument("--repeat", type=int, default=3)
