@@ -195,7 +195,7 @@ def register(app: BrandpulseApp) -> Forwarder | None:
     @app.timer(interval=TICK_SECONDS, name="post_to_alertmanager")
     async def post_to_alertmanager() -> None:
         """Send the alerts Alertmanager should hold, with retries and backoff."""
-        if app.rebalancing or app.should_stop:
+        if app.timers_paused:
             return
         async with fwd.lock:
             await fwd.tick()

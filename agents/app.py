@@ -60,6 +60,12 @@ class BrandpulseApp(faust.App):
 
     bp: Runtime
 
+    @property
+    def timers_paused(self) -> bool:
+        """Whether brandpulse's timers must skip their turn: while the group rebalances (partitions move) and
+        once the worker is stopping (Faust keeps timers running past the producer's stop)."""
+        return bool(self.rebalancing or self.should_stop)
+
 
 def create_app(settings: Settings) -> BrandpulseApp:
     if settings.broker_url is None:

@@ -427,7 +427,7 @@ def register(app: BrandpulseApp) -> Influence:
     @app.timer(interval=EXPIRY_SWEEP_SECONDS, name="expire_influence")
     async def expire_influence() -> None:
         """Forget authors and rankings idle for a day and an hour of event time."""
-        if not app.rebalancing and not app.should_stop:
+        if not app.timers_paused:
             await influence.sweep()
 
     @app.task

@@ -251,7 +251,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     @app.timer(interval=1.0, name="announce_watermark")
     async def announce_when_idle() -> None:
         """When no posts flow, event time follows the wall clock (streams.watermarks): say so."""
-        if app.bp.assigned and not app.rebalancing and not app.should_stop:
+        if app.bp.assigned and not app.timers_paused:
             try:
                 refresh_lag()
                 await announce_watermark()

@@ -105,8 +105,8 @@ class Settings(BaseSettings):
     state_batch_within_seconds: float = Field(
         1.0, gt=0, le=10,
         description="Longest the stateful agents wait to fill a batch. Each batch writes every key it touched to "
-        "its table's changelog once, so a longer batch writes less (a second cuts the trend changelog's bytes "
-        "4x on the benchmark input) and delays windows and rankings by at most this much.",
+        "its table's changelog once, so a longer batch writes less (a second halves the trend changelog's bytes "
+        "on the benchmark input, bench/traffic.py) and delays windows and rankings by at most this much.",
     )
 
     allowed_lateness_seconds: int = Field(

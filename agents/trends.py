@@ -363,7 +363,7 @@ def register(app: BrandpulseApp) -> Trends:
     @app.timer(interval=SWEEP_SECONDS, name="close_quiet_windows")
     async def close_quiet_windows() -> None:
         """Close the windows of topics that went quiet (event time follows the wall clock when idle)."""
-        if trends.assigned and not app.rebalancing and not app.should_stop:
+        if trends.assigned and not app.timers_paused:
             await trends.close_due()  # stops the process itself on an unexpected error
 
     return trends
