@@ -34,11 +34,14 @@ EXIT_UNDELIVERABLE = 70
 
 
 async def send(
-    topic: faust.TopicT, *, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]] | None = None
+    topic: faust.TopicT, *, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]] | None = None,
+    partition: int | None = None,
 ) -> Awaitable[Any]:
-    """Queue one record; the returned future resolves on delivery or fails with the broker's refusal."""
+    """Queue one record (to ``partition``, or the key's); the returned future resolves on delivery or fails with
+    the broker's refusal."""
     try:
-        return await topic.send(key=key, value=value, headers=list(headers) if headers else None)
+        return await topic.send(key=key, value=value, partition=partition,
+                                headers=list(headers) if headers else None)
     except Exception as exc:  # refused before it left the process (e.g. over the size limit)
         failed: asyncio.Future = asyncio.get_running_loop().create_future()
         failed.set_exception(exc)

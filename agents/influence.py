@@ -4,7 +4,7 @@ Two stages, because the score needs two keys. Relevance is a share of the *autho
 stage is keyed by author; a ranking compares the authors of one *topic*, so the ranking stage is keyed by
 topic. Re-keying between them is an explicit send (STYLE.md)::
 
-    influence.activity   (key: author id)  ──score_authors──>    influence.candidates (key: topic)
+    influence.activity   (by author id)    ──score_authors──>    influence.candidates (key: topic)
     influence.candidates (key: topic)      ──rank_influencers──> influencers          (key: topic)
 
 ``score_authors`` folds each activity (``streams.influence.AuthorState``: the latest profile, the author's
@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 import faust
 
 from agents.delivery import delivered, fatal, send
-from agents.ingest import send_dead_letter
+from agents.ingest import send_dead_letter, send_part_dead_letter
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
-from schemas.codec import dumps, loads, source_of
+from schemas.codec import dumps, loads
 from schemas.records import RejectReason
 from streams.influence import (
     MAP_DEPTH,
@@ -258,31 +258,49 @@ class Influence:
         horizon = time.time() + FUTURE_ALLOWANCE_S
         for event in events:
             msg = event.message
-            if msg.key is None or not msg.value:
+            if not msg.value:
                 continue
-            entry = touched.get(msg.key)
             try:
-                state = entry[0] if entry else (stage.table.get(msg.key) or AuthorState(msg.key.decode()))
-                source = source_of(msg.headers)
-                if state.already_applied(msg.offset) or state.already_counted(source):
-                    metrics.influence_replayed.inc()
-                    continue
-                act = ActivityIn.from_json(loads(msg.value))
+                doc = loads(msg.value)
+                if not isinstance(doc, dict) or not isinstance(doc.get("activities"), list):
+                    raise ValueError("an activity record must be an object with a list of activities")
             except Exception as exc:  # our own records: a bug, not bad input; keep it
-                log.exception("activity at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                log.exception("activities at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
                 continue
-            if act.event_s > horizon:
-                metrics.influence_future.inc()
-                continue
-            windows = state.apply(act, msg.offset, source)
-            if not windows:
-                metrics.influence_late.labels(stage="authors").inc()
-            entry = touched.setdefault(msg.key, (state, set(), set()))
-            entry[1].update(windows)
-            entry[2].update(act.topics)
-            metrics.influence_activities.labels(role=act.role).inc()
-            stage.now_s = max(stage.now_s, act.event_s)
+            # A record is applied to an author's state as a whole (one table write per batch): read again after a
+            # restart, it is recognised per author by its offset; a post processed again by ingest (a new record)
+            # by its source position.
+            replayed: set[bytes] = set()
+            for d in doc["activities"]:
+                try:
+                    act = ActivityIn.from_json(d)
+                    source = (int(d["source_partition"]), int(d["source_offset"]))
+                except Exception as exc:
+                    log.exception("an activity at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                    dead.append(await self._dead_letter_part(event, d, f"{type(exc).__name__}: {exc}"[:500]))
+                    continue
+                key = act.author_id.encode()
+                entry = touched.get(key)
+                state = entry[0] if entry else (stage.table.get(key) or AuthorState(act.author_id))
+                if key in replayed or (entry is None and state.already_applied(msg.offset)):
+                    replayed.add(key)
+                    metrics.influence_replayed.inc()
+                    continue
+                if state.already_counted(source):
+                    metrics.influence_replayed.inc()
+                    continue
+                if act.event_s > horizon:
+                    metrics.influence_future.inc()
+                    continue
+                windows = state.apply(act, msg.offset, source)
+                if not windows:
+                    metrics.influence_late.labels(stage="authors").inc()
+                entry = touched.setdefault(key, (state, set(), set()))
+                entry[1].update(windows)
+                entry[2].update(act.topics)
+                metrics.influence_activities.labels(role=act.role).inc()
+                stage.now_s = max(stage.now_s, act.event_s)
         futures = list(dead)
         sent = 0
         by_topic: dict[str, list[dict[str, Any]]] = {}
@@ -308,6 +326,11 @@ class Influence:
     async def _dead_letter(self, event: faust.types.EventT, detail: str) -> Any:
         return await send_dead_letter(self.app.bp.topics.dlq, event, RejectReason.PROCESSING_ERROR, detail,
                                       self.settings.max_message_bytes)
+
+    async def _dead_letter_part(self, event: faust.types.EventT, part: Any, detail: str) -> Any:
+        """One unreadable activity of a batch record: that activity alone, with the record's position."""
+        return await send_part_dead_letter(self.app.bp.topics.dlq, event, None, dumps(part),
+                                           RejectReason.PROCESSING_ERROR, detail)
 
     # -- the ranking stage --------------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
-"""ingest_posts: raw posts → enriched posts, per-topic mentions, and dead letters.
+"""ingest_posts: raw posts → enriched posts, per-topic mentions, per-author activities, and dead letters.
 
 Flows in: ``posts`` (raw JSON bytes, any key). Flows out: ``posts.enriched`` (key: post id),
-``mentions`` (one per post and topic or watched brand, key: the topic; headers: this worker's
-event-time watermark), ``influence.activity`` (key: author id; one for the post's author and one
-crediting the author of what it retweets, quotes or replies to) and ``posts.dlq`` (the original
-key and bytes, the reason and source position in headers). Every output of a batch is delivered
-before the batch is acknowledged (``agents.delivery``), and metrics count what was delivered.
+``mentions`` (one record per batch and partition holding the batch's mentions, one per post and topic
+or watched brand, of the topics in that partition; headers: this worker's event-time watermark),
+``influence.activity`` (likewise one record per batch and partition, of activities by author id: one for
+each post's author and one crediting the author of what it retweets, quotes or replies to) and
+``posts.dlq`` (the original key and bytes, the reason and source position in headers). Every output of a
+batch is delivered before the batch is acknowledged (``agents.delivery``), and metrics count what was
+delivered.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import faust
 from faust.types import TP
 
 from agents.delivery import delivered, fatal, send
+from agents.tables import partition_of
 from schemas.codec import (
     MENTION_CONTROL,
     MENTION_COVERS,
     MENTION_PRODUCER,
-    MENTION_SOURCE,
     MENTION_WATERMARK,
     dead_letter_headers,
     dumps,
@@ -41,6 +43,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: A ``mentions`` or ``influence.activity`` record holds one batch's mentions or activities for one partition, up
+#: to about this many bytes (the broker's and the producer's message limits are 1 MB by default).
+REKEYED_RECORD_BYTES = 256 * 1024
+
 
 @dataclass
 class Outcome:
@@ -48,6 +54,9 @@ class Outcome:
 
     event: faust.types.EventT
     futures: list[Awaitable[Any]] = field(default_factory=list)
+    #: serialised mentions and activities with their partitions, sent with the batch's others once it is processed
+    pending: list[tuple[int, bytes]] = field(default_factory=list)
+    pending_activities: list[tuple[int, bytes]] = field(default_factory=list)
     enriched: EnrichedPost | None = None
     mentions: int = 0
     rejected: RejectReason | None = None
@@ -82,6 +91,18 @@ async def send_dead_letter(topic: faust.TopicT, event: faust.types.EventT, reaso
     return await send(topic, key=key, value=value, headers=headers)
 
 
+async def send_part_dead_letter(topic: faust.TopicT, event: faust.types.EventT, key: bytes | None, value: bytes,
+                                reason: RejectReason, detail: str) -> Awaitable[Any]:
+    """Queue the dead letter of one part of ``event``'s record (a mention or an activity of a batch): the part's
+    bytes, with the record's position as its source."""
+    msg = event.message
+    headers = dead_letter_headers(DeadLetter(
+        reason=reason, detail=detail, source_topic=msg.topic, source_partition=msg.partition,
+        source_offset=msg.offset, source_timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
+        original_bytes=len(value)))
+    return await send(topic, key=key, value=value, headers=headers)
+
+
 def register(app: BrandpulseApp) -> faust.types.AgentT:
     settings, topics, metrics, progress = app.bp.settings, app.bp.topics, app.bp.metrics, app.bp.progress
     producer = (MENTION_PRODUCER, app.bp.producer_id.encode())
@@ -91,6 +112,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     lateness = settings.allowed_lateness_seconds
     max_future = settings.max_future_seconds
     broadcast = {"watermark": None, "at": 0.0}
+    partitions = settings.topic_partitions  # of mentions and influence.activity, as of every brandpulse topic
     positions = progress.positions  # posts partition -> next offset to process (forgotten on revoke)
 
     def refresh_lag() -> None:
@@ -140,6 +162,8 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         enriched = enrich(post, scorer, watchlist=watchlist, max_terms=max_terms)
         now, partition, event_s = monotonic(), event.message.partition, int(post.created_at.timestamp())
         out.futures.append(await send(topics.enriched, key=post.id.encode(), value=dumps(enriched)))
+        mentions = mentions_of(enriched, partition, event.message.offset)
+        out.mentions = len(mentions)
         if progress.is_late(partition, event_s, lateness):
             # A good post, too late for its windows: enriched as usual, its mentions kept aside.
             out.late = True
@@ -147,25 +171,53 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 event, RejectReason.LATE,
                 f"posted {post.created_at:%Y-%m-%d %H:%M:%S} UTC, over {lateness} s behind its partition",
                 max_bytes)
-            for m in mentions_of(enriched):
+            for m in mentions:
                 out.futures.append(await send(topics.late, key=m.topic.encode(), value=dumps(m), headers=late_headers))
         else:
             progress.observe(partition, event_s, now)
-            watermark = progress.watermark(now)
-            source = (MENTION_SOURCE, f"{partition}:{event.message.offset}".encode())
-            headers = [producer, source] if watermark is None else [producer, source, *stamp(watermark)]
-            for m in mentions_of(enriched):
-                out.futures.append(
-                    await send(topics.mentions, key=m.topic.encode(), value=dumps(m), headers=headers))
-        out.mentions = len(out.futures) - 1
+            # Re-keyed once per batch (see ``send_mentions``), not once per mention.
+            out.pending = [(partition_of(m.topic.encode(), partitions), dumps(m)) for m in mentions]
         # Every post, late or not and with topics or none: relevance is a share of all the author's activity.
-        source = [(MENTION_SOURCE, f"{partition}:{event.message.offset}".encode())]
-        for act in activities_of(enriched):
-            out.futures.append(await send(topics.activity, key=act.author.id.encode(), value=dumps(act),
-                                          headers=source))
+        out.pending_activities = [(partition_of(act.author.id.encode(), partitions), dumps(act))
+                                  for act in activities_of(enriched, partition, event.message.offset)]
         out.enriched = enriched
         out.seconds = perf_counter() - started
         return out
+
+    async def send_rekeyed(outcomes: list[Outcome]) -> None:
+        """Re-key the batch once: one ``mentions`` record and one ``influence.activity`` record per partition
+        (chunked at ``REKEYED_RECORD_BYTES``), not one per mention or activity. Mentions are stamped with the
+        watermark as it stands after the whole batch: the trend stage folds a record's mentions before it acts
+        on the record's watermark, so a mention on time when ingest saw it is on time there too. Each post's
+        outcome waits for every record that holds one of its mentions or activities."""
+        mentions = [(p, v, out) for out in outcomes for p, v in out.pending]
+        activities = [(p, v, out) for out in outcomes for p, v in out.pending_activities]
+        if mentions:
+            watermark = progress.watermark(monotonic())
+            headers = [producer] if watermark is None else [producer, *stamp(watermark)]
+            await send_batched(topics.mentions, b"mentions", mentions, headers)
+        if activities:
+            await send_batched(topics.activity, b"activities", activities, None)
+        for out in outcomes:
+            out.pending, out.pending_activities = [], []
+
+    async def send_batched(topic: faust.TopicT, field: bytes, items: list[tuple[int, bytes, Outcome]],
+                           headers: list[tuple[str, bytes]] | None) -> None:
+        by_partition: dict[int, list[tuple[bytes, Outcome]]] = {}
+        for p, value, out in items:
+            by_partition.setdefault(p, []).append((value, out))
+        opening = b'{"' + field + b'":['
+        for p, part in sorted(by_partition.items()):
+            start, size = 0, 0
+            for i, (value, _) in enumerate(part):
+                size += len(value) + 1
+                if size >= REKEYED_RECORD_BYTES or i == len(part) - 1:
+                    chunk = part[start:i + 1]
+                    record = opening + b",".join(v for v, _ in chunk) + b"]}"
+                    future = await send(topic, key=None, value=record, headers=headers, partition=p)
+                    for out in {id(o): o for _, o in chunk}.values():
+                        out.futures.append(future)
+                    start, size = i + 1, 0
 
     async def settle(outcomes: list[Outcome]) -> None:
         """Wait for every delivery of the batch; dead-letter inputs whose outputs were refused."""
@@ -226,6 +278,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                     out = Outcome(event)
                     await dead_letter(out, RejectReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}"[:500])
                     outcomes.append(out)
+            await send_rekeyed(outcomes)
             await settle(outcomes)  # before Faust acknowledges the batch
             await announce_watermark()
             yield None

@@ -2,16 +2,18 @@
 
 ```
 posts           (raw JSON, any key)        ──ingest_posts──> posts.enriched (key: post id)
-                                                        ├──> mentions       (key: topic, e.g. "#united",
-                                                        │                    or "brand:<name>"; plus one
+                                                        ├──> mentions       (key null: one record per
+                                                        │                    batch and partition, the
+                                                        │                    mentions of topics such as
+                                                        │                    "#united" or "brand:<name>"
+                                                        │                    in that partition; plus one
                                                         │                    watermark record a second
-                                                        │                    per partition, key null,
-                                                        │                    value empty)
+                                                        │                    per partition, value empty)
                                                         ├──> mentions.late  (mentions of posts later than
                                                         │                    the allowed lateness)
                                                         └──> posts.dlq      (original key and bytes,
                                                                              reason in headers)
-mentions        (key: topic)               ──track_trends──> hashtag-stats  (key: topic; one record per
+mentions        (by topic, batched)        ──track_trends──> hashtag-stats  (key: topic; one record per
                                                         │                    closed minute / hour window)
                                                         └──> mentions.late  (a late mention it still meets)
 table trend-windows (key: topic; the open windows; changelog-backed; co-partitioned with mentions)

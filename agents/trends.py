@@ -1,8 +1,9 @@
 """track_trends: mentions → event-time window statistics per topic and brand.
 
-Flows in: ``mentions`` (key: the topic; value: the enriched post; headers: the producer's event-time
+Flows in: ``mentions`` (one record per ingest batch and partition, key null; value: the batch's
+mentions of topics in that partition, ``schemas.records.MentionBatch``; headers: the producer's event-time
 watermark). Flows out: ``hashtag-stats`` (key: the topic; one record per closed minute and hour
-window) and ``mentions.late`` (a mention for a window already published, which only a source that
+window) and ``mentions.late`` (a mention, key: its topic, for a window already published, which only a source that
 sat idle and then resumed with older posts can produce; ingest sets aside the ordinary late ones).
 
 State: the table ``trend-windows`` (key: the topic, value: its open windows, changelog-backed), fed by
@@ -28,7 +29,7 @@ import faust
 
 from agents.crisis import Crisis
 from agents.delivery import delivered, fatal, send
-from agents.ingest import send_dead_letter
+from agents.ingest import send_dead_letter, send_part_dead_letter
 from agents.tables import add_table, partition_of, register_codec
 from schemas.codec import (
     MENTION_CONTROL,
@@ -38,7 +39,6 @@ from schemas.codec import (
     dumps,
     header_map,
     loads,
-    source_of,
 )
 from schemas.records import RejectReason, WindowStats
 from streams.crisis import SAMPLE_TEXT_CHARS
@@ -58,25 +58,34 @@ _WindowsValue = register_codec("brandpulse_windows", TopicWindows)
 _HistoryValue = register_codec("brandpulse_history", TopicHistory)
 
 
-def observation_of(value: bytes) -> Observation:
-    """A mention record's value → what the windows need of it."""
-    post = loads(value)["post"]
-    sentiment = post["sentiment"]
-    raw = post["post"]
-    author = raw["author"]
-    negative = sentiment["label"] == "negative"
-    return Observation(
-        event_s=int(datetime.fromisoformat(raw["created_at"]).timestamp()),
-        author_id=author["id"],
-        compound_e4=compound_e4(sentiment["compound"]),
-        label=sentiment["label"],
-        terms=tuple(post["terms"]),
-        # What the crisis evidence keeps of a negative post (the others need none of it).
-        post_id=raw["id"] if negative else None,
-        text=raw["text"][:SAMPLE_TEXT_CHARS] if negative else None,
-        author_handle=author.get("handle") if negative else None,
-        followers=author.get("followers", 0) if negative else 0,
-    )
+#: A mention's (topic, its post's (partition, offset) in ``posts``, what the windows need of it, its fields)
+MentionIn = tuple[str, tuple[int, int], Observation, dict[str, Any]]
+_LABELS = frozenset({"positive", "neutral", "negative"})
+
+
+def mentions_in(value: bytes) -> list[MentionIn]:
+    """A ``mentions`` record's value (``schemas.records.MentionBatch``) → its mentions, in order."""
+    doc = loads(value)
+    out: list[MentionIn] = []
+    for m in doc["mentions"]:
+        label = m["label"]
+        if label not in _LABELS:
+            raise ValueError(f"a mention's label must be one of {sorted(_LABELS)}, not {label!r}")
+        negative = label == "negative"
+        obs = Observation(
+            event_s=int(m["event_s"]),
+            author_id=m["author_id"],
+            compound_e4=compound_e4(m["compound"]),
+            label=label,
+            terms=tuple(m["terms"]),
+            # What the crisis evidence keeps of a negative post (the others need none of it).
+            post_id=m["post_id"] if negative else None,
+            text=(m.get("text") or "")[:SAMPLE_TEXT_CHARS] if negative else None,
+            author_handle=m.get("author_handle") if negative else None,
+            followers=m.get("followers", 0) if negative else 0,
+        )
+        out.append((m["topic"], (int(m["source_partition"]), int(m["source_offset"])), obs, m))
+    return out
 
 
 class Trends:
@@ -191,31 +200,40 @@ class Trends:
             if producer is not None and stamp is not None and covers is not None:
                 self.watermarks.observe(msg.partition, producer.decode(), int(stamp),
                                         frozenset(int(p) for p in covers.split(b",") if p), now)
-            if MENTION_CONTROL in headers or msg.key is None:
+            if MENTION_CONTROL in headers or not msg.value:
                 continue  # a watermark announcement, nothing to fold
-            key: bytes = msg.key
-            tw = touched.get(key) or self.table.get(key) or TopicWindows(key.decode())
-            source = source_of(headers)  # the map built above, not a second one
-            if tw.already_applied(msg.offset) or tw.already_counted(source):
-                self.metrics.trend_replayed.inc()
-                continue
             try:
-                obs = observation_of(msg.value)
+                mentions = mentions_in(msg.value)
             except Exception as exc:  # our own records: a bug, not bad input; keep it
-                log.exception("mention at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                log.exception("mentions at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, RejectReason.PROCESSING_ERROR,
                                                     f"{type(exc).__name__}: {exc}"[:500]))
                 continue
-            touched[key] = tw  # even when late: the applied offset moved
-            if not tw.add(obs, msg.offset, source):
-                # Only after a source sat idle past the grace period and resumed with older posts
-                # (ingest sets aside the posts late in their own partition).
-                self.metrics.late_mentions.inc()
-                dead.append(await self._dead_letter(
-                    event, RejectReason.LATE,
-                    f"{tw.topic}: the minute window of {datetime.fromtimestamp(obs.event_s):%Y-%m-%d %H:%M} UTC "
-                    f"was already published (allowed lateness {self.lateness} s)",
-                ))
+            # A record was applied to a topic's windows as a whole (one table write per batch), so a record
+            # read again after a restart is recognised per topic by its offset; a post processed again by
+            # ingest (a new record) by its source position.
+            replayed: set[bytes] = set()
+            for topic, source, obs, fields in mentions:
+                key = topic.encode()
+                if key in replayed:
+                    self.metrics.trend_replayed.inc()
+                    continue
+                tw = touched.get(key) or self.table.get(key) or TopicWindows(topic)
+                if key not in touched and tw.already_applied(msg.offset):
+                    replayed.add(key)
+                    self.metrics.trend_replayed.inc()
+                    continue
+                if tw.already_counted(source):
+                    self.metrics.trend_replayed.inc()
+                    continue
+                touched[key] = tw  # even when late: the applied offset moved
+                if not tw.add(obs, msg.offset, source):
+                    # Only after a source sat idle past the grace period and resumed with older posts
+                    # (ingest sets aside the posts late in their own partition).
+                    self.metrics.late_mentions.inc()
+                    dead.append(await self._set_aside_late(event, key, fields, (
+                        f"{tw.topic}: the minute window of {datetime.fromtimestamp(obs.event_s):%Y-%m-%d %H:%M} "
+                        f"UTC was already published (allowed lateness {self.lateness} s)")))
         for reason, future in dead:
             error = await delivered([future])
             if error is not None:
@@ -228,6 +246,13 @@ class Trends:
                 continue  # revoked while dead letters were delivered
             self.table[key] = tw  # one changelog record per topic per batch
             self._schedule(key, tw)
+
+    async def _set_aside_late(self, event: faust.types.EventT, key: bytes, fields: dict[str, Any],
+                              detail: str) -> tuple[RejectReason, Any]:
+        """One late mention of a ``mentions`` record to ``mentions.late``: the mention alone, keyed by its topic,
+        with the record's position as its source."""
+        return RejectReason.LATE, await send_part_dead_letter(self.app.bp.topics.late, event, key, dumps(fields),
+                                                              RejectReason.LATE, detail)
 
     async def _dead_letter(
         self, event: faust.types.EventT, reason: RejectReason, detail: str

@@ -37,21 +37,8 @@ MENTION_WATERMARK = "brandpulse.watermark_s"
 MENTION_PRODUCER = "brandpulse.producer"
 #: The source (posts) partitions the watermark accounts for, comma-separated.
 MENTION_COVERS = "brandpulse.covers"
-#: The posts record a mention or an activity record comes from, ``<partition>:<offset>``: a post re-processed
-#: after a crash (at-least-once) sends them again, and the trend and influence stages count each source once.
-MENTION_SOURCE = "brandpulse.source"
 #: On a record with a null key and value that only carries the watermark (one per partition a second).
 MENTION_CONTROL = "brandpulse.control"
-
-
-def source_of(headers: Any) -> tuple[int, int] | None:
-    """The ``(partition, offset)`` of the posts record a mention or activity record comes from, if it says.
-    ``headers`` as the client gives them, or already a :func:`header_map`."""
-    raw = (headers if isinstance(headers, dict) else header_map(headers)).get(MENTION_SOURCE)
-    if raw is None:
-        return None
-    partition, _, offset = raw.partition(b":")
-    return int(partition), int(offset)
 
 
 def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:

@@ -13,11 +13,13 @@ from pydantic import TypeAdapter
 
 from schemas.records import (
     Activity,
+    ActivityBatch,
     AlertEvent,
     EnrichedPost,
     InfluenceCandidates,
     InfluencerRanking,
     Mention,
+    MentionBatch,
     Post,
     WindowStats,
 )
@@ -40,7 +42,15 @@ CONTRACTS: dict[str, tuple[type, str, str]] = {
     "mention": (
         Mention,
         "brandpulse mention",
-        "One enriched post under one topic (topic `mentions`, key: the topic, e.g. `#united`).",
+        "What the trend windows need of one enriched post under one topic (internal): an element of a "
+        "`mention-batch`, and alone the value of a mention set aside as late (topic `mentions.late`, key: the "
+        "topic, e.g. `#united`).",
+    ),
+    "mention-batch": (
+        MentionBatch,
+        "brandpulse mention batch",
+        "The mentions of one ingest batch whose topics hash to one partition (topic `mentions`, key: null; "
+        "internal). Re-keying once per batch, not once per mention.",
     ),
     "window-stats": (
         WindowStats,
@@ -67,7 +77,13 @@ CONTRACTS: dict[str, tuple[type, str, str]] = {
         Activity,
         "brandpulse influence activity",
         "One observed post's bearing on one author's influence: the author posted, or a post of theirs was "
-        "retweeted, quoted or replied to (topic `influence.activity`, key: the author id; internal).",
+        "retweeted, quoted or replied to (internal): an element of an `activity-batch`.",
+    ),
+    "activity-batch": (
+        ActivityBatch,
+        "brandpulse influence activity batch",
+        "The activities of one ingest batch whose author ids hash to one partition (topic `influence.activity`, "
+        "key: null; internal). Re-keying once per batch, not once per activity.",
     ),
     "influence-candidates": (
         InfluenceCandidates,

@@ -136,13 +136,38 @@ class EnrichedPost:
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """One enriched post seen under one topic (the ``mentions`` topic, keyed by ``topic``).
+    """What the trend windows need of one enriched post seen under one topic (internal).
 
-    Re-keying by topic is what co-partitions the per-topic window tables with their input.
+    Ingest re-keys once per batch: a record of the ``mentions`` topic is a :class:`MentionBatch`, one per
+    ``mentions`` partition and batch, holding the mentions whose topic hashes to that partition (which is
+    what co-partitions the per-topic window tables with their input). A mention set aside as late is one
+    record of ``mentions.late``, keyed by ``topic``. ``source_partition`` / ``source_offset`` are the
+    position of the post in ``posts``: a post processed again after a crash is counted once. ``event_s`` is
+    the post's ``created_at`` in whole epoch seconds. ``text`` is kept only for a negative post (the crisis
+    evidence quotes it), cut to 280 characters.
     """
 
     topic: str
-    post: EnrichedPost
+    post_id: str
+    source_partition: int
+    source_offset: int
+    event_s: int
+    author_id: str
+    author_handle: str
+    followers: int
+    compound: float
+    label: SentimentLabel
+    terms: tuple[str, ...]
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MentionBatch:
+    """One record of the ``mentions`` topic (key: null, partition: that of every mention's topic): the
+    mentions of one ingest batch for one partition, in the order of their posts. Headers carry the
+    producer's event-time watermark (see ``schemas.codec``)."""
+
+    mentions: tuple[Mention, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +216,7 @@ ActivityRole = Literal["post", "credit"]
 class Activity:
     """One observed post's bearing on one author's influence (topic ``influence.activity``, key: author id).
 
-    Ingest sends one per enriched post for its author (``role="post"``), and, for a retweet, quote or
+    Ingest makes one per enriched post for its author (``role="post"``), and, for a retweet, quote or
     reply, one for the author of the post it refers to (``role="credit"``): that is how a retweet credits
     the original author. ``post_id`` is the author's post concerned (for a credit, the original) and
     ``via_id`` the post observed (the retweet itself); ``created_at`` is the observed post's time, which
@@ -215,6 +240,17 @@ class Activity:
     label: SentimentLabel
     text: str | None
     engagement: Engagement
+    #: the observed post's position in ``posts``: a post processed again after a crash is counted once
+    source_partition: int = 0
+    source_offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityBatch:
+    """One record of ``influence.activity`` (key: null, partition: that of every activity's author id): the
+    activities of one ingest batch whose authors hash to one partition, in the order of their posts."""
+
+    activities: tuple[Activity, ...]
 
 
 @dataclass(frozen=True, slots=True)

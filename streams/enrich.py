@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from schemas.records import EnrichedPost, Mention, Post
 from streams import extract
+from streams.crisis import SAMPLE_TEXT_CHARS
 from streams.sentiment import SentimentScorer
 from streams.watchlist import Watchlist
 
@@ -50,8 +51,19 @@ def enrich(
 BRAND_PREFIX = "brand:"
 
 
-def mentions_of(enriched: EnrichedPost) -> list[Mention]:
+def mentions_of(enriched: EnrichedPost, source_partition: int = 0, source_offset: int = 0) -> list[Mention]:
     """One :class:`Mention` per topic of the post, and one per watched brand (key ``brand:<name>``,
-    so a brand counts each post once however many of its topics it carries): the re-keying step."""
+    so a brand counts each post once however many of its topics it carries): the re-keying step.
+    ``source_partition`` / ``source_offset`` are the post's position in ``posts``."""
     keys = enriched.topics + tuple(BRAND_PREFIX + b for b in enriched.brands)
-    return [Mention(topic=key, post=enriched) for key in keys]
+    if not keys:
+        return []
+    post, sentiment = enriched.post, enriched.sentiment
+    author = post.author
+    # Only the crisis evidence reads the text, and only of negative posts.
+    text = post.text[:SAMPLE_TEXT_CHARS] if sentiment.label == "negative" else None
+    event_s = int(post.created_at.timestamp())
+    return [Mention(topic=key, post_id=post.id, source_partition=source_partition, source_offset=source_offset,
+                    event_s=event_s, author_id=author.id, author_handle=author.handle, followers=author.followers,
+                    compound=sentiment.compound, label=sentiment.label, terms=enriched.terms, text=text)
+            for key in keys]

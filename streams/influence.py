@@ -161,7 +161,7 @@ def stance(compound_mean: float) -> SentimentLabel:
     return "neutral"
 
 
-def activities_of(enriched: EnrichedPost) -> list[Activity]:
+def activities_of(enriched: EnrichedPost, source_partition: int = 0, source_offset: int = 0) -> list[Activity]:
     """The re-keying step of the influence stage: one activity for the post's author, and one crediting the
     author of the post it retweets, quotes or replies to (keyed by author id downstream).
 
@@ -172,7 +172,8 @@ def activities_of(enriched: EnrichedPost) -> list[Activity]:
     post = enriched.post
     topics = enriched.topics + tuple(BRAND_PREFIX + b for b in enriched.brands)
     common = {"created_at": post.created_at, "topics": topics, "compound": enriched.sentiment.compound,
-              "label": enriched.sentiment.label, "via_id": post.id, "via_kind": post.kind}
+              "label": enriched.sentiment.label, "via_id": post.id, "via_kind": post.kind,
+              "source_partition": source_partition, "source_offset": source_offset}
     own = Engagement() if post.kind == "retweet" else post.engagement
     out = [Activity(author=post.author, profile_known=True, role="post", post_id=post.id,
                     post_created_at=post.created_at, text=post.text, engagement=own, **common)]

@@ -6,6 +6,7 @@ import orjson
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from agents.tables import partition_of
 from schemas.codec import read_dead_letter_headers
 
 POST = {
@@ -38,13 +39,21 @@ async def test_a_valid_post_is_enriched_and_fanned_out_by_topic(make_app, output
     assert enriched["hashtags"] == ["#delay", "#travel"]
     assert enriched["mentions"] == ["@united"]
     assert enriched["post"]["author"]["followers"] == 120
-    mentions = [c for c in sent.kwargs(sent.mentions) if c["key"] is not None]
-    assert [c["key"] for c in mentions] == [b"#delay", b"#travel", b"@united"]
-    assert {orjson.loads(c["value"])["topic"] for c in mentions} == {"#delay", "#travel", "@united"}
-    (activity,) = sent.kwargs(sent.activity)  # an original post: its author's activity, no credit
-    assert activity["key"] == b"u1"
-    assert orjson.loads(activity["value"])["topics"] == ["#delay", "#travel", "@united"]
-    assert orjson.loads(activity["value"])["role"] == "post"
+    # Re-keyed once per batch: a record per mentions partition, holding the mentions of its topics.
+    batches = [c for c in sent.kwargs(sent.mentions) if c["value"]]
+    assert all(c["key"] is None for c in batches)
+    mentions = [(c["partition"], m) for c in batches for m in orjson.loads(c["value"])["mentions"]]
+    assert sorted(m["topic"] for _, m in mentions) == ["#delay", "#travel", "@united"]
+    partitions = app.bp.settings.topic_partitions
+    assert all(p == partition_of(m["topic"].encode(), partitions) for p, m in mentions)
+    assert len(batches) == len({p for p, _ in mentions})
+    assert {(m["post_id"], m["source_partition"], m["source_offset"]) for _, m in mentions} == {("p1", 0, 0)}
+    (record,) = sent.kwargs(sent.activity)  # an original post: its author's activity, no credit
+    assert record["key"] is None and record["partition"] == partition_of(b"u1", partitions)
+    (activity,) = orjson.loads(record["value"])["activities"]
+    assert activity["author"]["id"] == "u1"
+    assert activity["topics"] == ["#delay", "#travel", "@united"]
+    assert activity["role"] == "post"
     assert sent.dlq.await_count == 0
     assert sample(app, "brandpulse_posts_total", outcome="enriched") == 1
     assert sample(app, "brandpulse_mentions_total") == 3
@@ -59,16 +68,19 @@ async def test_a_retweet_sends_an_activity_for_its_author_and_a_credit_for_the_o
     async with app.bp.ingest_agent.test_context() as agent:
         await agent.put(raw(retweet), key=b"r1")
 
-    activities = [(c["key"], orjson.loads(c["value"])) for c in sent.kwargs(sent.activity)]
+    records = sent.kwargs(sent.activity)
+    partitions = app.bp.settings.topic_partitions
+    activities = [(a["author"]["id"].encode(), a) for c in records for a in orjson.loads(c["value"])["activities"]]
+    activities.sort(key=lambda ka: ka[1]["role"] != "post")
+    assert all(partition_of(a["author"]["id"].encode(), partitions) == c["partition"]
+               for c in records for a in orjson.loads(c["value"])["activities"])
     assert [(k, a["role"], a["post_id"], a["via_id"]) for k, a in activities] == [
         (b"u1", "post", "r1", "r1"), (b"u2", "credit", "p0", "r1")]
     assert activities[0][1]["engagement"]["retweets"] == 0  # a retweet's count is its original's
     assert activities[1][1]["engagement"]["retweets"] == 7
     assert activities[1][1]["profile_known"] is False
     # Each names the posts record it comes from, so the author stage counts a re-processed post once.
-    from schemas.codec import source_of
-
-    assert {source_of(c["headers"]) for c in sent.kwargs(sent.activity)} == {(0, 0)}
+    assert {(a["source_partition"], a["source_offset"]) for _, a in activities} == {(0, 0)}
 
 
 @pytest.mark.parametrize(
@@ -234,7 +246,7 @@ async def test_the_watermark_is_announced_on_every_mentions_partition(make_app, 
     async with app.bp.ingest_agent.test_context() as agent:
         await agent.put(raw(POST))
 
-    control = [c for c in sent.kwargs(sent.mentions) if c["key"] is None]
+    control = [c for c in sent.kwargs(sent.mentions) if "brandpulse.control" in dict(c["headers"])]
     assert sorted(c["partition"] for c in control) == [0, 1, 2]
     for c in control:
         headers = dict(c["headers"])
@@ -253,7 +265,11 @@ async def test_a_post_later_than_the_allowed_lateness_is_enriched_and_its_mentio
     late = sent.kwargs(sent.late)
     assert [c["key"] for c in late] == [b"#delay", b"#travel", b"@united"]
     assert {read_dead_letter_headers(c["headers"])["brandpulse.reason"] for c in late} == {"late"}
-    assert all(orjson.loads(c["value"])["post"]["post"]["id"] == "old" for c in late)
+    assert all(orjson.loads(c["value"])["post_id"] == "old" for c in late)
+    assert [orjson.loads(c["value"])["topic"] for c in late] == ["#delay", "#travel", "@united"]
+    # None of the late post's mentions went to the windows' input.
+    batched = [m for c in sent.kwargs(sent.mentions) if c["value"] for m in orjson.loads(c["value"])["mentions"]]
+    assert {m["post_id"] for m in batched} == {"p1"}
     assert sample(app, "brandpulse_posts_late_total") == 1
     assert sample(app, "brandpulse_posts_total", outcome="enriched") == 2
 

@@ -102,7 +102,7 @@ def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, resta
     late_now = asyncio.run(read_topic(s.bootstrap_servers, s.late_topic))
     if late_now:  # where they came from: the source partition of each late mention's post
         from .test_trends import partition_of
-        late_ids = [orjson.loads(r.value)["post"]["post"]["id"] for r in late_now]
+        late_ids = [orjson.loads(r.value)["post_id"] for r in late_now]
         from schemas.codec import read_dead_letter_headers
         why = Counter(read_dead_letter_headers(r.headers).get("brandpulse.detail", "?").split(":")[0][:40]
                       for r in late_now)

@@ -185,7 +185,7 @@ def check(worker, scenario, *replay_args: str) -> dict[tuple, dict]:
     extra = [k for k in got if k not in expected and k[0] != "#zzsentinel" and k[2] <= data_end
              and not (k[0] in {"brand:acme", "#acme", "@acmesupport", "acme corp"} and got[k]["posts"] == 0)]
     assert extra == []
-    late_posts = Counter(orjson.loads(r.value)["post"]["post"]["id"] for r in late_records)
+    late_posts = Counter(orjson.loads(r.value)["post_id"] for r in late_records)
     assert set(late_posts) == late
     return in_range
 

@@ -40,9 +40,18 @@ def test_an_enriched_post_validates_against_its_published_schema():
     assert doc["post"]["created_at"] == "2024-01-01T08:00:00Z"
 
 
-def test_a_mention_validates_against_its_published_schema():
-    (mention, *_) = mentions_of(enrich(retweet(), SentimentScorer()))
-    jsonschema.validate(orjson.loads(dumps(mention)), json.loads(schema_path("mention").read_text()))
+def test_a_mention_and_a_batch_of_them_validate_against_their_published_schemas():
+    from agents.trends import mentions_in
+    from schemas.records import MentionBatch
+
+    mentions = tuple(mentions_of(enrich(retweet(), SentimentScorer()), 3, 17))
+    jsonschema.validate(orjson.loads(dumps(mentions[0])), json.loads(schema_path("mention").read_text()))
+    batch = dumps(MentionBatch(mentions))
+    jsonschema.validate(orjson.loads(batch), json.loads(schema_path("mention-batch").read_text()))
+    # What ingest writes is what the trend stage reads: ingest joins the serialised mentions itself.
+    joined = b'{"mentions":[' + b",".join(dumps(m) for m in mentions) + b"]}"
+    assert orjson.loads(joined) == orjson.loads(batch)
+    assert [(t, source) for t, source, _, _ in mentions_in(joined)] == [(m.topic, (3, 17)) for m in mentions]
 
 
 def test_a_canonical_post_round_trips_through_the_decoder():
@@ -93,6 +102,7 @@ def test_influence_records_validate_against_their_published_schemas():
     assert [a["role"] for a in activities] == ["post", "credit"]
     for doc in activities:
         jsonschema.validate(doc, json.loads(schema_path("activity").read_text()))
+    jsonschema.validate({"activities": activities}, json.loads(schema_path("activity-batch").read_text()))
     assert candidates
     for doc in candidates:
         jsonschema.validate(doc, json.loads(schema_path("influence-candidates").read_text()))

@@ -206,9 +206,26 @@ def test_mentions_of_gives_one_mention_per_topic_with_the_same_post(
     scorer: SentimentScorer, make_post: Callable[..., Post]
 ) -> None:
     enriched = enrich(make_post("#Acme #Launch with @bob"), scorer)
-    found = mentions_of(enriched)
+    found = mentions_of(enriched, 2, 41)
     assert [m.topic for m in found] == ["#acme", "#launch", "@bob"]
-    assert all(isinstance(m, Mention) and m.post is enriched for m in found)
+    post = enriched.post
+    assert all(isinstance(m, Mention) for m in found)
+    assert {(m.post_id, m.source_partition, m.source_offset, m.event_s, m.author_id, m.author_handle,
+             m.followers, m.compound, m.label, m.terms) for m in found} == {
+        (post.id, 2, 41, int(post.created_at.timestamp()), post.author.id, post.author.handle,
+         post.author.followers, enriched.sentiment.compound, enriched.sentiment.label, enriched.terms)}
+
+
+def test_a_mention_keeps_the_text_only_of_a_negative_post_cut_for_the_evidence(
+    scorer: SentimentScorer, make_post: Callable[..., Post]
+) -> None:
+    from streams.crisis import SAMPLE_TEXT_CHARS
+
+    happy = enrich(make_post("#acme I love it, wonderful"), scorer)
+    angry = enrich(make_post("#acme awful, terrible, I hate it " + "x" * 400), scorer)
+    assert happy.sentiment.label == "positive" and angry.sentiment.label == "negative"
+    assert [m.text for m in mentions_of(happy)] == [None]
+    assert [m.text for m in mentions_of(angry)] == [angry.post.text[:SAMPLE_TEXT_CHARS]]
 
 
 def test_mentions_of_a_post_without_topics_is_empty(
