@@ -35,6 +35,7 @@ from agents.ingest import send_dead_letter, send_part_dead_letter
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
 from schemas.codec import dumps, loads
 from schemas.records import RejectReason
+from streams.enrich import BRAND_PREFIX
 from streams.influence import (
     MAP_DEPTH,
     MAX_VALUE_BYTES,
@@ -84,11 +85,15 @@ class _Stage:
     The author stage's state per key is its table's value; the ranking stage overrides ``value`` / ``items`` /
     ``forget`` to keep its state in memory, persisted entry by entry."""
 
-    def __init__(self, app: BrandpulseApp, table: faust.Table, name: str) -> None:
+    def __init__(self, app: BrandpulseApp, table: faust.Table, name: str, budget: int,
+                 protected: frozenset[bytes] = frozenset()) -> None:
         self.app = app
         self.metrics = app.bp.metrics
         self.table = table
         self.name = name
+        #: most table keys this worker keeps (see ``evict``), and keys never evicted
+        self.budget = budget
+        self.protected = protected
         self.partitions = app.bp.settings.topic_partitions
         self.assigned: set[int] = set()
         self.lock = asyncio.Lock()
@@ -143,6 +148,34 @@ class _Stage:
                 self.schedule(key, value.last_event_s)
         return gone
 
+    def evict(self) -> int:
+        """Forget the least recently active keys (by event time) of owned partitions until the table holds at
+        most ``budget`` keys; how many went. The expiry heap is ordered by last activity already: an entry whose
+        key was active since it was scheduled is put back where it now belongs, so what goes is the least
+        recently active key."""
+        if self.needs_rebuild or len(self.table) <= self.budget:
+            return 0
+        gone, kept = 0, []
+        while self.due and len(self.table) > self.budget:
+            at, key = heapq.heappop(self.due)
+            self.scheduled.discard(key)
+            if not self.owns(key):
+                continue
+            value = self.value(key)
+            if value is None:
+                continue
+            if value.last_event_s + KEEP_S > at:
+                self.schedule(key, value.last_event_s)
+            elif key in self.protected:
+                kept.append((at, key))
+            else:
+                self.forget(key)
+                gone += 1
+        for at, key in kept:
+            heapq.heappush(self.due, (at, key))
+            self.scheduled.add(key)
+        return gone
+
     async def settle(self, futures: list[Any], dead: int) -> None:
         """Wait for every send of a batch; stop the worker if Kafka refused one (the batch is then re-read)."""
         error = await delivered(futures)
@@ -173,8 +206,9 @@ class _RankingStage(_Stage):
     window, author) and one per window for its meta. Its changelog carries what changed, not whole rankings
     (a topic's ranking is up to 600 authors: rewriting it per batch cost 20 KB of changelog per post)."""
 
-    def __init__(self, app: BrandpulseApp, table: faust.Table, name: str) -> None:
-        super().__init__(app, table, name)
+    def __init__(self, app: BrandpulseApp, table: faust.Table, name: str, budget: int,
+                 protected: frozenset[bytes] = frozenset()) -> None:
+        super().__init__(app, table, name, budget, protected)
         self.index: dict[bytes, TopicRanking] = {}
 
     def value(self, key: bytes) -> TopicRanking | None:
@@ -232,13 +266,19 @@ class Influence:
         self.settings = app.bp.settings
         self.metrics = app.bp.metrics
         self.weights = self.settings.influence_weights
+        wl = self.settings.watchlists
+        #: rankings never evicted for the budget: the watched brands and their topics
+        watched = frozenset({(BRAND_PREFIX + b.name).encode() for b in wl.brands}
+                            | {t.encode() for b in wl.brands for t in b.topics})
         self.authors = _Stage(app, add_table(
             app, "influence-authors", _AuthorValue,
-            "Per author: the latest profile and hour / day activity per topic (key: the author id)."), "authors")
+            "Per author: the latest profile and hour / day activity per topic (key: the author id)."), "authors",
+            self.settings.influence_max_authors)
         self.rankings = _RankingStage(app, add_table(
             app, "influence-rankings", bytes,
             "Per topic, window and author: the author's standing (key: [topic, resolution, start, author id]; "
-            "author null: the window's meta).", table_class=RankingEntries), "rankings")
+            "author null: the window's meta).", table_class=RankingEntries), "rankings",
+            self.settings.influence_max_entries, protected=watched)
 
     # -- the author stage ---------------------------------------------------------------------------
 
@@ -321,6 +361,9 @@ class Influence:
                 continue  # revoked while we waited: its new owner's changelog must not get our state
             stage.table[key] = state  # one changelog record per author per batch
             stage.schedule(key, state.last_event_s)
+        evicted = stage.evict()
+        if evicted:
+            metrics.influence_evicted.labels(table="influence-authors").inc(evicted)
         metrics.influence_authors.set(len(stage.table))
 
     async def _dead_letter(self, event: faust.types.EventT, detail: str) -> Any:
@@ -391,6 +434,9 @@ class Influence:
                 continue
             stage.persist(key, ranking)  # one changelog record per entry changed
             stage.schedule(key, ranking.last_event_s)
+        evicted = stage.evict()
+        if evicted:
+            metrics.influence_evicted.labels(table="influence-rankings").inc(evicted)
         metrics.influence_topics.set(len(stage))
 
     # -- queries ------------------------------------------------------------------------------------

@@ -171,12 +171,18 @@ class Metrics:
             "brandpulse_influence_keys_expired", "Authors and rankings forgotten after a day and an hour of event "
             "time without activity, by table.", ["table"], registry=r,
         )
+        self.influence_evicted = Counter(
+            "brandpulse_influence_keys_evicted", "Authors and topic rankings forgotten because the worker held "
+            "its budget of them (BRANDPULSE_INFLUENCE_MAX_AUTHORS / _MAX_ENTRIES), least recently active first, "
+            "by table.", ["table"], registry=r,
+        )
         for role in ("post", "credit"):
             self.influence_activities.labels(role=role)
         for stage in ("authors", "rankings"):
             self.influence_late.labels(stage=stage)
         for table in ("influence-authors", "influence-rankings"):
             self.influence_expired.labels(table=table)
+            self.influence_evicted.labels(table=table)
         for resolution in ("hour", "day"):
             self.influence_rankings.labels(resolution=resolution)
         # --- per watched brand (labels bounded by the watchlist) --------------------------------

@@ -1,6 +1,6 @@
 """Soak: the worker at a steady rate of live posts for a while, its memory printed every minute.
 
-    .venv/bin/python bench/soak.py [--minutes 30] [--rate 100] [--tags 5000]
+    .venv/bin/python bench/soak.py [--minutes 30] [--rate 100] [--tags 5000] [--set BRANDPULSE_X=value ...]
 
 Posts are dated now (live traffic, so windows close and keys expire as in production), with hashtags drawn
 from a Zipf over ``--tags`` tags plus one never-seen tag in ten posts (the long tail that must expire). Each
@@ -86,14 +86,17 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--rate", type=float, default=100, help="posts per second")
     ap.add_argument("--tags", type=int, default=5000)
+    ap.add_argument("--set", action="append", default=[], metavar="BRANDPULSE_X=value",
+                    help="a worker setting to override (repeatable)")
     args = ap.parse_args()
+    overrides = dict(o.split("=", 1) for o in args.set)
     run = uuid.uuid4().hex[:8]
     with EmbeddedBroker() as broker:
         values = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"soak-{run}",
                   "BRANDPULSE_WEB_PORT": str(free_port()), "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
                   "BRANDPULSE_LOG_LEVEL": "warn", "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-soak-{run}",
                   # Short idle horizons, so that a half-hour run sees keys expire as a day would.
-                  "BRANDPULSE_TOPIC_IDLE_SECONDS": "600"}
+                  "BRANDPULSE_TOPIC_IDLE_SECONDS": "600", **overrides}
         settings = load_settings(values)
         asyncio.run(ensure_topics(settings))
         env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | values
@@ -110,7 +113,8 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.5)
             console.print(f"soak: {args.rate:g} posts/s for {args.minutes:g} min, {args.tags:,} tags "
-                          f"+ a never-seen tag in 1 post of 10; worker pid {proc.pid}")
+                          f"+ a never-seen tag in 1 post of 10; worker pid {proc.pid}"
+                          + (f"; {' '.join(args.set)}" if args.set else ""))
             console.print(f"{'minute':>6} {'sent':>9} {'processed':>9} {'RSS MB':>8} {'table keys':>10} {'series':>7}")
 
             def on_minute(elapsed: float, sent: int) -> None:
