@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections import Counter
 from datetime import datetime
 
@@ -127,4 +128,8 @@ def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worke
     "yet (docs/reliability.md)"))
 def test_when_one_of_two_workers_dies_the_other_takes_over_and_loses_nothing(start_worker, tmp_path):
     """A rebalance: 2 workers on 4 partitions, one killed mid-replay and not restarted."""
-    replay_with_kills(start_worker, tmp_path, workers=2, kills=1, restart=False)
+    try:
+        replay_with_kills(start_worker, tmp_path, workers=2, kills=1, restart=False)
+    except BaseException as exc:  # an xfail keeps no message: say what failed in the warnings summary
+        warnings.warn(f"the rebalance test failed: {type(exc).__name__}: {str(exc)[:1500]}", stacklevel=1)
+        raise
