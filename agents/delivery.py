@@ -48,6 +48,40 @@ async def send(
         return failed
 
 
+#: A batched record (``send_batched``) holds parts up to about this many bytes: the broker's and the producer's
+#: message limits are 1 MB by default.
+BATCH_RECORD_BYTES = 256 * 1024
+
+
+async def send_batched(
+    topic: faust.TopicT, field: str, parts: Sequence[tuple[int, bytes]],
+    headers: Sequence[tuple[str, bytes]] | None = None, max_bytes: int = BATCH_RECORD_BYTES,
+) -> list[tuple[Awaitable[Any], list[int]]]:
+    """Send ``parts`` (partition, serialised JSON value) in as few records as hold them: per partition, records
+    ``{"<field>": [part, ...]}`` of up to about ``max_bytes`` (a larger part goes alone), key null, in the parts'
+    order. This is how a stage re-keys once per batch rather than once per part. Returns each record's delivery
+    future with the indices of the parts it holds."""
+    by_partition: dict[int, list[int]] = {}
+    for i, (p, _) in enumerate(parts):
+        by_partition.setdefault(p, []).append(i)
+    opening = b'{"' + field.encode() + b'":['
+    out: list[tuple[Awaitable[Any], list[int]]] = []
+    for p, indices in sorted(by_partition.items()):
+        chunk: list[int] = []
+        size = 0
+        for i in indices:
+            n = len(parts[i][1]) + 1
+            if chunk and size + n > max_bytes:
+                out.append((await send(topic, key=None, value=opening + b",".join(parts[j][1] for j in chunk) + b"]}",
+                                       headers=headers, partition=p), chunk))
+                chunk, size = [], 0
+            chunk.append(i)
+            size += n
+        out.append((await send(topic, key=None, value=opening + b",".join(parts[j][1] for j in chunk) + b"]}",
+                               headers=headers, partition=p), chunk))
+    return out
+
+
 async def delivered(futures: Sequence[Awaitable[Any]]) -> BaseException | None:
     """Wait for every future; the first failure, or None when all were delivered."""
     if not futures:

@@ -5,7 +5,7 @@ stage is keyed by author; a ranking compares the authors of one *topic*, so the 
 topic. Re-keying between them is an explicit send (STYLE.md)::
 
     influence.activity   (by author id)    ──score_authors──>    influence.candidates (key: topic)
-    influence.candidates (key: topic)      ──rank_influencers──> influencers          (key: topic)
+    influence.candidates (by topic)        ──rank_influencers──> influencers          (key: topic)
 
 ``score_authors`` folds each activity (``streams.influence.AuthorState``: the latest profile, the author's
 hour and day windows, per topic the posts and the engagement they drew) and sends, once per batch, the
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
-from agents.delivery import delivered, fatal, send
+from agents.delivery import delivered, fatal, send, send_batched
 from agents.ingest import send_dead_letter, send_part_dead_letter
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
 from schemas.codec import dumps, loads
@@ -60,8 +60,8 @@ KEEP_S = SIZES["day"] + SIZES["hour"]
 #: An activity dated further than this past the wall clock is left out (a wrong clock or a bad post): its
 #: event time would open windows that push every real one out, and expire every key.
 FUTURE_ALLOWANCE_S = 3600
-#: Most author standings in one influence.candidates record (about 650 bytes each).
-CANDIDATES_PER_RECORD = 200
+#: Most author standings of one topic in one part of an influence.candidates record (about 650 bytes each).
+CANDIDATES_PER_PART = 200
 
 _AuthorValue = register_codec("brandpulse_influence_author", AuthorState, MAX_VALUE_BYTES)
 
@@ -350,10 +350,11 @@ class Influence:
                     {"resolution": resolution, "window_start": iso_utc(start), "influencer": inf})
                 sent += 1
         # One record per topic and batch (in chunks), not one per author: Faust's per-message cost dominates.
-        for topic, standings in by_topic.items():
-            for i in range(0, len(standings), CANDIDATES_PER_RECORD):
-                value = dumps({"topic": topic, "candidates": standings[i:i + CANDIDATES_PER_RECORD]})
-                futures.append(await send(self.app.bp.topics.candidates, key=topic.encode(), value=value))
+        # Re-keyed once per batch: one record per partition holding every topic of it, not one per topic.
+        parts = [(partition_of(topic.encode(), stage.partitions),
+                  dumps({"topic": topic, "candidates": standings[i:i + CANDIDATES_PER_PART]}))
+                 for topic, standings in by_topic.items() for i in range(0, len(standings), CANDIDATES_PER_PART)]
+        futures += [future for future, _ in await send_batched(self.app.bp.topics.candidates, "topics", parts)]
         await stage.settle(futures, len(dead))
         metrics.influence_candidates.inc(sent)
         for key, (state, _, _) in touched.items():
@@ -371,7 +372,8 @@ class Influence:
                                       self.settings.max_message_bytes)
 
     async def _dead_letter_part(self, event: faust.types.EventT, part: Any, detail: str) -> Any:
-        """One unreadable activity of a batch record: that activity alone, with the record's position."""
+        """One unreadable part of a batch record (an activity, a topic's candidates): that part alone, with the
+        record's position."""
         return await send_part_dead_letter(self.app.bp.topics.dlq, event, None, dumps(part),
                                            RejectReason.PROCESSING_ERROR, detail)
 
@@ -392,26 +394,36 @@ class Influence:
         dead: list[Any] = []
         for event in events:
             msg = event.message
-            if msg.key is None or not msg.value:
+            if not msg.value:
                 continue
             try:
                 doc = loads(msg.value)
-                if not isinstance(doc, dict) or not isinstance(doc.get("candidates"), list):
-                    raise ValueError("a candidates record must be an object with a list of candidates")
-                candidates = [CandidateIn.from_json(c) for c in doc["candidates"]]
-                entry = touched.get(msg.key)
-                ranking = entry[0] if entry else (stage.index.get(msg.key) or TopicRanking(msg.key.decode()))
+                if not isinstance(doc, dict) or not isinstance(doc.get("topics"), list):
+                    raise ValueError("a candidates record must be an object with a list of topics")
             except Exception as exc:
                 log.exception("candidates at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
                 dead.append(await self._dead_letter(event, f"{type(exc).__name__}: {exc}"[:500]))
                 continue
-            entry = touched.setdefault(msg.key, (ranking, set()))
-            for candidate in candidates:
-                if ranking.upsert(candidate):
-                    entry[1].add((candidate.resolution, candidate.start))
-                else:
-                    metrics.influence_late.labels(stage="rankings").inc()
-                stage.now_s = max(stage.now_s, candidate.event_s)
+            for part in doc["topics"]:
+                try:
+                    if not isinstance(part, dict) or not isinstance(part.get("topic"), str) \
+                            or not isinstance(part.get("candidates"), list):
+                        raise ValueError("a topic's candidates must be an object with a topic and a list")
+                    candidates = [CandidateIn.from_json(c) for c in part["candidates"]]
+                except Exception as exc:
+                    log.exception("candidates at %s[%s]@%s unreadable", msg.topic, msg.partition, msg.offset)
+                    dead.append(await self._dead_letter_part(event, part, f"{type(exc).__name__}: {exc}"[:500]))
+                    continue
+                key = part["topic"].encode()
+                entry = touched.get(key)
+                ranking = entry[0] if entry else (stage.index.get(key) or TopicRanking(part["topic"]))
+                entry = touched.setdefault(key, (ranking, set()))
+                for candidate in candidates:
+                    if ranking.upsert(candidate):
+                        entry[1].add((candidate.resolution, candidate.start))
+                    else:
+                        metrics.influence_late.labels(stage="rankings").inc()
+                    stage.now_s = max(stage.now_s, candidate.event_s)
         futures = list(dead)
         published: list[str] = []
         for key, (ranking, windows) in touched.items():

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 from faust.types import TP
 
-from agents.delivery import delivered, fatal, send
+from agents.delivery import delivered, fatal, send, send_batched
 from agents.tables import partition_of
 from schemas.codec import (
     MENTION_CONTROL,
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: A ``mentions`` or ``influence.activity`` record holds one batch's mentions or activities for one partition, up
-#: to about this many bytes (the broker's and the producer's message limits are 1 MB by default).
-REKEYED_RECORD_BYTES = 256 * 1024
 
 
 @dataclass
@@ -186,7 +183,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
 
     async def send_rekeyed(outcomes: list[Outcome]) -> None:
         """Re-key the batch once: one ``mentions`` record and one ``influence.activity`` record per partition
-        (chunked at ``REKEYED_RECORD_BYTES``), not one per mention or activity. Mentions are stamped with the
+        (``agents.delivery.send_batched``), not one per mention or activity. Mentions are stamped with the
         watermark as it stands after the whole batch: the trend stage folds a record's mentions before it acts
         on the record's watermark, so a mention on time when ingest saw it is on time there too. Each post's
         outcome waits for every record that holds one of its mentions or activities."""
@@ -195,29 +192,17 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         if mentions:
             watermark = progress.watermark(monotonic())
             headers = [producer] if watermark is None else [producer, *stamp(watermark)]
-            await send_batched(topics.mentions, b"mentions", mentions, headers)
+            await send_parts(topics.mentions, "mentions", mentions, headers)
         if activities:
-            await send_batched(topics.activity, b"activities", activities, None)
+            await send_parts(topics.activity, "activities", activities, None)
         for out in outcomes:
             out.pending, out.pending_activities = [], []
 
-    async def send_batched(topic: faust.TopicT, field: bytes, items: list[tuple[int, bytes, Outcome]],
-                           headers: list[tuple[str, bytes]] | None) -> None:
-        by_partition: dict[int, list[tuple[bytes, Outcome]]] = {}
-        for p, value, out in items:
-            by_partition.setdefault(p, []).append((value, out))
-        opening = b'{"' + field + b'":['
-        for p, part in sorted(by_partition.items()):
-            start, size = 0, 0
-            for i, (value, _) in enumerate(part):
-                size += len(value) + 1
-                if size >= REKEYED_RECORD_BYTES or i == len(part) - 1:
-                    chunk = part[start:i + 1]
-                    record = opening + b",".join(v for v, _ in chunk) + b"]}"
-                    future = await send(topic, key=None, value=record, headers=headers, partition=p)
-                    for out in {id(o): o for _, o in chunk}.values():
-                        out.futures.append(future)
-                    start, size = i + 1, 0
+    async def send_parts(topic: faust.TopicT, field: str, items: list[tuple[int, bytes, Outcome]],
+                         headers: list[tuple[str, bytes]] | None) -> None:
+        for future, held in await send_batched(topic, field, [(p, v) for p, v, _ in items], headers):
+            for out in {id(o): o for o in (items[i][2] for i in held)}.values():
+                out.futures.append(future)
 
     async def settle(outcomes: list[Outcome]) -> None:
         """Wait for every delivery of the batch; dead-letter inputs whose outputs were refused."""

@@ -18,10 +18,12 @@ mentions        (by topic, batched)        ──track_trends──> hashtag-sta
                                                         └──> mentions.late  (a late mention it still meets)
 table trend-windows (key: topic; the open windows; changelog-backed; co-partitioned with mentions)
 
-posts ──ingest_posts──> influence.activity (key: author id; one per post for its author, and one crediting
-                                            the author of what it retweets, quotes or replies to)
-influence.activity   ──score_authors──────> influence.candidates (key: topic; the author's standing on the
-                                                                  topic in the hour and the day)
+posts ──ingest_posts──> influence.activity (by author id, batched: one record per batch and partition; one
+                                            activity per post for its author, and one crediting the author
+                                            of what it retweets, quotes or replies to)
+influence.activity   ──score_authors──────> influence.candidates (by topic, batched likewise; the authors'
+                                                                  standings on the topic in the hour and
+                                                                  the day)
 influence.candidates ──rank_influencers───> influencers (key: topic; the top 5 per sentiment and the map
                                                          of one window, whenever a top 5 changes)
 table influence-authors  (key: author id; profile and hour / day activity per topic; co-partitioned with

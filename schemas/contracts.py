@@ -17,6 +17,7 @@ from schemas.records import (
     AlertEvent,
     EnrichedPost,
     InfluenceCandidates,
+    InfluenceCandidatesBatch,
     InfluencerRanking,
     Mention,
     MentionBatch,
@@ -88,8 +89,14 @@ CONTRACTS: dict[str, tuple[type, str, str]] = {
     "influence-candidates": (
         InfluenceCandidates,
         "brandpulse influence candidates",
-        "The authors' latest standings on one topic, per hour or day, that changed in one batch (topic "
-        "`influence.candidates`, key: the topic; internal).",
+        "The authors' latest standings on one topic, per hour or day, that changed in one batch (internal): "
+        "an element of an `influence-candidates-batch`.",
+    ),
+    "influence-candidates-batch": (
+        InfluenceCandidatesBatch,
+        "brandpulse influence candidates batch",
+        "The standings that changed in one batch of the author stage, for the topics that hash to one partition "
+        "(topic `influence.candidates`, key: null; internal).",
     ),
 }
 

@@ -331,10 +331,18 @@ class InfluenceCandidate:
 
 @dataclass(frozen=True, slots=True)
 class InfluenceCandidates:
-    """The standings on one topic that changed in one batch (topic ``influence.candidates``, key: the topic)."""
+    """The standings on one topic that changed in one batch (up to 200: a topic with more has several)."""
 
     topic: str
     candidates: tuple[InfluenceCandidate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InfluenceCandidatesBatch:
+    """One record of ``influence.candidates`` (key: null, partition: that of every topic in it): the standings
+    that changed in one batch of the author stage, for the topics of one partition."""
+
+    topics: tuple[InfluenceCandidates, ...]
 
 
 @dataclass(frozen=True, slots=True)

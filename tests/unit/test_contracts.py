@@ -106,6 +106,7 @@ def test_influence_records_validate_against_their_published_schemas():
     assert candidates
     for doc in candidates:
         jsonschema.validate(doc, json.loads(schema_path("influence-candidates").read_text()))
+    jsonschema.validate({"topics": candidates}, json.loads(schema_path("influence-candidates-batch").read_text()))
     jsonschema.validate(ranking, json.loads(schema_path("influencer-ranking").read_text()))
     united = next(i for rows in ranking["top"].values() for i in rows if i["handle"] == "united")
     assert united["place"] == {"country_code": "US", "country": "United States", "region": "Illinois"}
