@@ -138,13 +138,14 @@ class Settings(BaseSettings):
         "closed; gaps shorter than this are published as zero windows. Watched topics never expire.",
     )
     influence_max_authors: int = Field(
-        100_000, ge=100, le=100_000_000,
+        50_000, ge=100, le=100_000_000,
         description="Most authors whose influence state one worker keeps. Past it, the least recently active "
         "authors are forgotten first (their hour and day activity starts again if they post again); "
-        "`brandpulse_influence_keys_evicted_total` counts them. Bounds memory under a flood of one-off authors.",
+        "`brandpulse_influence_keys_evicted_total` counts them. Bounds memory under a flood of one-off authors "
+        "(about 11 KB of worker RSS per key, measured with bench/soak.py: docs/reliability.md).",
     )
     influence_max_entries: int = Field(
-        200_000, ge=1_000, le=100_000_000,
+        100_000, ge=1_000, le=100_000_000,
         description="Most influencer-ranking entries (one per topic, window and ranked author) one worker keeps. "
         "Past it, the rankings of the least recently active topics are forgotten first (watched brands and "
         "their topics never are); `brandpulse_influence_keys_evicted_total` counts them.",

@@ -127,6 +127,17 @@ class PartitionWatermarks:
         producers = self.stamps.setdefault(partition, {})
         newest, covered, _ = producers.get(producer, (watermark_s, covers, now))
         producers[producer] = (max(newest, watermark_s) if covered == covers else watermark_s, covers, now)
+        # A source partition has one owner at a time (a consumer group), and an owner's records on this partition
+        # all come before its successor's first stamp: a claim of sources another producer now covers is stale.
+        # Left to expire, a dead worker's last stamp would hold the watermark while its successor replays the
+        # backlog, and the open windows of every topic pile up (a 1.1 MB table value killed a worker in
+        # bench/crash.py).
+        for other, (wm, theirs, seen) in list(producers.items()):
+            if other != producer and theirs & covers:
+                if theirs <= covers:
+                    del producers[other]
+                else:  # a stamp over more sources bounds their subset too
+                    producers[other] = (wm, theirs - covers, seen)
 
     def forget(self, partitions: set[int]) -> None:
         for p in partitions:

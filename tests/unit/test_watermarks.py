@@ -97,12 +97,36 @@ def test_nothing_closes_until_the_producers_cover_every_source_partition():
 
 def test_a_silent_producer_holds_the_watermark_until_it_is_forgotten():
     pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=ALL)
-    pw.observe(0, "a", 1_000, ALL, now=0)
-    pw.observe(0, "b", 5_000, ALL, now=0)
+    pw.observe(0, "a", 1_000, frozenset({0}), now=0)
+    pw.observe(0, "b", 5_000, frozenset({1}), now=0)
     assert pw.watermark(0, now=20) == 1_000  # "a" is silent: it may be crashed, so it holds
-    pw.observe(0, "b", 5_100, ALL, now=70)
-    assert pw.watermark(0, now=70) == 5_100  # "a" silent for over a minute: forgotten
-    assert pw.watermark(0, now=100) == 5_100  # no extrapolation: "b" announces its own idle progress
+    pw.observe(0, "b", 5_100, frozenset({1}), now=70)
+    # "a" silent for over a minute: forgotten; until someone claims its source partition nothing closes
+    assert pw.watermark(0, now=70) is None
+    pw.observe(0, "b", 5_200, ALL, now=71)
+    assert pw.watermark(0, now=100) == 5_200  # no extrapolation: "b" announces its own idle progress
+
+
+def test_a_producer_whose_sources_another_now_claims_no_longer_holds_the_watermark():
+    # A worker killed and restarted (a new producer id) replays its backlog: the dead one's last stamp is stale at
+    # once, not after a minute in which every topic's open windows pile up.
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=ALL)
+    pw.observe(0, "dead", 1_000, ALL, now=0)
+    pw.observe(0, "restarted", 900, ALL, now=1)  # from the last commit: behind the dead one's stamp
+    assert pw.watermark(0, now=2) == 900
+    pw.observe(0, "restarted", 50_000, ALL, now=3)  # past the backlog
+    assert pw.watermark(0, now=3) == 50_000
+    assert set(pw.stamps[0]) == {"restarted"}
+
+
+def test_a_producer_that_loses_some_of_its_sources_still_bounds_the_rest():
+    pw = PartitionWatermarks(idle_grace_s=10, producer_expiry_s=60, sources=FOUR)
+    pw.observe(0, "a", 1_000, FOUR, now=0)
+    pw.observe(0, "b", 3_000, frozenset({2, 3}), now=1)  # a rebalance gave sources 2-3 to "b"
+    assert pw.stamps[0]["a"][1] == frozenset({0, 1})
+    assert pw.watermark(0, now=2) == 1_000  # "a" still holds for sources 0-1
+    pw.observe(0, "a", 2_000, frozenset({0, 1}), now=3)
+    assert pw.watermark(0, now=3) == 2_000
 
 
 def test_a_post_is_late_only_relative_to_its_own_partition():
