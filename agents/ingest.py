@@ -181,16 +181,16 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         out.seconds = perf_counter() - started
         return out
 
-    async def send_rekeyed(outcomes: list[Outcome]) -> None:
+    async def send_rekeyed(outcomes: list[Outcome], watermark: int | None) -> None:
         """Re-key the batch once: one ``mentions`` record and one ``influence.activity`` record per partition
         (``agents.delivery.send_batched``), not one per mention or activity. Mentions are stamped with the
-        watermark as it stands after the whole batch: the trend stage folds a record's mentions before it acts
-        on the record's watermark, so a mention on time when ingest saw it is on time there too. Each post's
+        watermark as it stood when the batch began, which every mention of the batch is on time against: a
+        partition's mentions may take more than one record, and the trend stage may close windows between
+        them. The watermark after the batch goes out with the next batch (or the announcement). Each post's
         outcome waits for every record that holds one of its mentions or activities."""
         mentions = [(p, v, out) for out in outcomes for p, v in out.pending]
         activities = [(p, v, out) for out in outcomes for p, v in out.pending_activities]
         if mentions:
-            watermark = progress.watermark(monotonic())
             headers = [producer] if watermark is None else [producer, *stamp(watermark)]
             await send_parts(topics.mentions, "mentions", mentions, headers)
         if activities:
@@ -249,6 +249,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
             metrics.batch_posts.observe(len(events))
             refresh_lag()
+            began = progress.watermark(monotonic())
             outcomes = []
             for event in events:
                 try:
@@ -263,7 +264,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                     out = Outcome(event)
                     await dead_letter(out, RejectReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}"[:500])
                     outcomes.append(out)
-            await send_rekeyed(outcomes)
+            await send_rekeyed(outcomes, began)
             await settle(outcomes)  # before Faust acknowledges the batch
             await announce_watermark()
             yield None

@@ -233,11 +233,15 @@ async def test_mentions_carry_the_producer_and_its_event_time_watermark(make_app
     app = make_app()
     sent = outputs(app)
     async with app.bp.ingest_agent.test_context() as agent:
-        await agent.put(raw(POST))
+        await agent.put(raw(POST))  # 12:00:00
+        await agent.put(raw({**POST, "id": "p2", "created_at": "2024-03-01T12:00:30Z"}))
 
-    headers = dict(sent.kwargs(sent.mentions)[0]["headers"])
-    assert headers["brandpulse.producer"] == app.bp.producer_id.encode()
-    assert int(headers["brandpulse.watermark_s"]) == 1709294400  # 2024-03-01T12:00:00Z, the only post seen
+    batches = [dict(c["headers"]) for c in sent.kwargs(sent.mentions) if c["value"]]
+    assert all(h["brandpulse.producer"] == app.bp.producer_id.encode() for h in batches)
+    # Each batch's records carry the watermark as it stood when the batch began: none before the first post,
+    # then 2024-03-01T12:00:00Z, the first post's time, on the second's.
+    assert "brandpulse.watermark_s" not in batches[0]
+    assert int(batches[-1]["brandpulse.watermark_s"]) == 1709294400
 
 
 async def test_the_watermark_is_announced_on_every_mentions_partition(make_app, outputs):
