@@ -134,19 +134,27 @@ class _Stage:
             self.now_s = max([self.now_s, *(v.last_event_s for _, v in self.items() if v is not None)])
         gone = 0
         while self.due and self.due[0][0] <= self.now_s:
-            _, key = heapq.heappop(self.due)
-            self.scheduled.discard(key)
-            if not self.owns(key):
-                continue
-            value = self.value(key)
-            if value is None:
-                continue
+            due = self._next_due()
+            if due is None:
+                break
+            _, key, value = due
             if value.expired(self.now_s):
                 self.forget(key)
                 gone += 1
             else:
                 self.schedule(key, value.last_event_s)
         return gone
+
+    def _next_due(self) -> tuple[int, bytes, Any] | None:
+        """Pop the expiry schedule's earliest entry of an owned key that still has state (None: no more)."""
+        while self.due:
+            at, key = heapq.heappop(self.due)
+            self.scheduled.discard(key)
+            if self.owns(key):
+                value = self.value(key)
+                if value is not None:
+                    return at, key, value
+        return None
 
     def evict(self) -> int:
         """Forget the least recently active keys (by event time) of owned partitions until the table holds at
@@ -156,14 +164,11 @@ class _Stage:
         if self.needs_rebuild or len(self.table) <= self.budget:
             return 0
         gone, kept = 0, []
-        while self.due and len(self.table) > self.budget:
-            at, key = heapq.heappop(self.due)
-            self.scheduled.discard(key)
-            if not self.owns(key):
-                continue
-            value = self.value(key)
-            if value is None:
-                continue
+        while len(self.table) > self.budget:
+            due = self._next_due()
+            if due is None:
+                break
+            at, key, value = due
             if value.last_event_s + KEEP_S > at:
                 self.schedule(key, value.last_event_s)
             elif key in self.protected:
