@@ -61,24 +61,30 @@ class Outcome:
     seconds: float = 0.0
 
 
-def dead_letter_record(event: faust.types.EventT, reason: RejectReason, detail: str,
-                       max_bytes: int) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
-    """(key, value, headers) of the dead letter for ``event``'s message."""
-    msg = event.message
-    value: bytes = msg.value or b""
-    dl = DeadLetter(
+def _dead_letter_headers(msg: Any, reason: RejectReason, detail: str, original_bytes: int,
+                         truncated: bool = False) -> list[tuple[str, bytes]]:
+    """The headers of a dead letter whose source is ``msg``'s position."""
+    return dead_letter_headers(DeadLetter(
         reason=reason,
         detail=detail,
         source_topic=msg.topic,
         source_partition=msg.partition,
         source_offset=msg.offset,
         source_timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
-        original_bytes=len(value),
-        truncated=len(value) > max_bytes,
-    )
+        original_bytes=original_bytes,
+        truncated=truncated,
+    ))
+
+
+def dead_letter_record(event: faust.types.EventT, reason: RejectReason, detail: str,
+                       max_bytes: int) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+    """(key, value, headers) of the dead letter for ``event``'s message."""
+    msg = event.message
+    value: bytes = msg.value or b""
+    headers = _dead_letter_headers(msg, reason, detail, len(value), truncated=len(value) > max_bytes)
     # A null value (a tombstone) stays null; anything else keeps its bytes, up to the size limit.
     kept = None if msg.value is None else value[:max_bytes]
-    return msg.key, kept, dead_letter_headers(dl)
+    return msg.key, kept, headers
 
 
 async def send_dead_letter(topic: faust.TopicT, event: faust.types.EventT, reason: RejectReason, detail: str,
@@ -92,11 +98,7 @@ async def send_part_dead_letter(topic: faust.TopicT, event: faust.types.EventT, 
                                 reason: RejectReason, detail: str) -> Awaitable[Any]:
     """Queue the dead letter of one part of ``event``'s record (a mention or an activity of a batch): the part's
     bytes, with the record's position as its source."""
-    msg = event.message
-    headers = dead_letter_headers(DeadLetter(
-        reason=reason, detail=detail, source_topic=msg.topic, source_partition=msg.partition,
-        source_offset=msg.offset, source_timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
-        original_bytes=len(value)))
+    headers = _dead_letter_headers(event.message, reason, detail, len(value))
     return await send(topic, key=key, value=value, headers=headers)
 
 

@@ -43,7 +43,7 @@ from schemas.codec import (
 from schemas.records import RejectReason, WindowStats
 from streams.crisis import SAMPLE_TEXT_CHARS
 from streams.enrich import BRAND_PREFIX
-from streams.windows import Observation, TopicHistory, TopicWindows, compound_e4
+from streams.windows import LABELS, Observation, TopicHistory, TopicWindows, compound_e4
 
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp
@@ -60,7 +60,6 @@ _HistoryValue = register_codec("brandpulse_history", TopicHistory)
 
 #: A mention's (topic, its post's (partition, offset) in ``posts``, what the windows need of it, its fields)
 MentionIn = tuple[str, tuple[int, int], Observation, dict[str, Any]]
-_LABELS = frozenset({"positive", "neutral", "negative"})
 
 
 def mentions_in(value: bytes) -> list[MentionIn]:
@@ -69,8 +68,8 @@ def mentions_in(value: bytes) -> list[MentionIn]:
     out: list[MentionIn] = []
     for m in doc["mentions"]:
         label = m["label"]
-        if label not in _LABELS:
-            raise ValueError(f"a mention's label must be one of {sorted(_LABELS)}, not {label!r}")
+        if label not in LABELS:
+            raise ValueError(f"a mention's label must be one of {list(LABELS)}, not {label!r}")
         negative = label == "negative"
         obs = Observation(
             event_s=int(m["event_s"]),

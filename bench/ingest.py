@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -46,7 +46,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.broker import EmbeddedBroker, ensure_topics, free_port, stop_process  # noqa: E402
+from agents.broker import EmbeddedBroker, ensure_topics, free_port, read_topic, stop_process  # noqa: E402
 from agents.settings import load_settings  # noqa: E402
 from schemas.decode import decode_post  # noqa: E402
 from streams.enrich import enrich  # noqa: E402
@@ -173,37 +173,10 @@ async def produce_all(bootstrap: list[str], topic: str, messages: list[bytes]) -
 
 
 async def read_all(bootstrap: list[str], topic: str, *, idle_seconds: float = 1.5, timeout: float = 300.0) -> list:
-    """Every record on ``topic``, read from the beginning until none has come for ``idle_seconds``.
-
-    Not up to the end offsets, as ``agents.broker.read_topic`` does: Tansu's ListOffsets under-reports a log's
-    end by up to a batch per partition, and with large batches that is thousands of records (20,000 produced
-    by ``produce_all``: ListOffsets said 15,430, ``read_topic`` returned 19,952).
-    """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
-                                max_partition_fetch_bytes=16 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
-    await consumer.start()
-    try:
-        parts = consumer.partitions_for_topic(topic)
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = consumer.partitions_for_topic(topic) or set()
-        if not parts:
-            return []
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        records: list = []
-        deadline = time.monotonic() + timeout
-        last = time.monotonic()
-        while time.monotonic() - last < idle_seconds and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=250, max_records=20_000)
-            for msgs in batch.values():
-                if msgs:
-                    records.extend(msgs)
-                    last = time.monotonic()
-        return records
-    finally:
-        await consumer.stop()
+    """Every record on ``topic``, read from the beginning until none has come for ``idle_seconds`` (not up to the
+    end offsets, which Tansu under-reports: ``agents.broker.read_topic``)."""
+    return await read_topic(bootstrap, topic, timeout=timeout, idle_seconds=idle_seconds,
+                            options={"fetch_max_bytes": 64 * 1024 * 1024})
 
 
 def metric_sum(web_url: str, prefix: str, last: int) -> int:
