@@ -17,11 +17,13 @@ from time import monotonic
 
 import faust
 
-from agents import alerting, influence, ingest, sensor, trends, web
+from agents import alerting, faust_fixes, influence, ingest, sensor, trends, web
 from agents.metrics import Metrics
 from agents.settings import Settings, SettingsError
 from agents.topics import Topics
 from streams.watermarks import SourceProgress
+
+faust_fixes.fix_producer_buffer()  # applied on import already; named here so that the reason is one click away
 
 
 def brandpulse_version() -> str:

@@ -1,0 +1,69 @@
+"""Fixes to faust-streaming 0.15.3 that brandpulse's delivery guarantees depend on, applied once on import.
+
+**The producer buffer's flush returns before the buffer is empty.** A table write (``table[key] = value``) is
+synchronous, so Faust queues its changelog record in the producer's ``ProducerBuffer``, which a background task
+hands to aiokafka one by one. Before it commits consumer offsets, Faust flushes the producer
+(``Consumer._commit_offsets`` → ``Producer.flush`` → ``ProducerBuffer.flush``, then aiokafka's flush), so that
+no offset is committed before the state changes it caused are in Kafka. But ``ProducerBuffer.flush`` waits at
+most 0.1 s for *each next* message to be handed over and returns when one takes longer, with records still
+queued; and the record being handed over at that moment is in neither queue. aiokafka's flush then waits only
+for what it has. A record takes longer than 0.1 s to hand over whenever aiokafka's batch for its partition is
+full and waits to be sent (always, with one record per batch), or when the event loop is busy. A worker killed
+after such a commit has committed the input of state changes that never reached the changelog: after the restart
+they are neither restored nor processed again (seen as windows with half their posts in
+``tests/integration/test_crash.py``, with no mention set aside as late).
+
+The fixed ``flush`` waits until the queue is empty *and* no record is being handed over; it keeps the original's
+errors (a flush of a buffer that is not running, with records queued, raises). ``flush_atmost`` (Faust's
+back-pressure, ``wait_until_ebb``) is left as it is: it is meant to return early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from faust.transport.producer import ProducerBuffer
+
+#: Marks a ProducerBuffer class already fixed (the module may be imported more than once in tests).
+_FIXED = "_brandpulse_flush_fixed"
+#: Faust's own flush, kept for the test that shows why this module exists.
+FAUST_FLUSH = ProducerBuffer.flush
+
+
+def _handing_over(buffer: ProducerBuffer) -> int:
+    return getattr(buffer, "_brandpulse_handing_over", 0)
+
+
+def fix_producer_buffer(cls: type[ProducerBuffer] = ProducerBuffer) -> None:
+    if getattr(cls, _FIXED, False):
+        return
+    send_pending = cls._send_pending
+
+    async def _send_pending(self: ProducerBuffer, fut: Any) -> None:
+        # Counted from when the record leaves the queue (``_handle_pending`` calls this right after
+        # ``pending.get()`` returns, with no await between) until aiokafka has it.
+        self._brandpulse_handing_over = _handing_over(self) + 1  # type: ignore[attr-defined]
+        try:
+            await send_pending(self, fut)
+        finally:
+            self._brandpulse_handing_over -= 1  # type: ignore[attr-defined]
+
+    async def flush(self: ProducerBuffer) -> None:
+        """Until every queued record has been handed to the producer (Faust's own returns after 0.1 s without
+        progress, records still queued)."""
+        while self.size or (_handing_over(self) and self.state == "running"):
+            if self.state != "running" and self.size:
+                raise RuntimeError("Cannot flush: Producer not Running")
+            self.message_sent.clear()
+            try:
+                await asyncio.wait_for(self.message_sent.wait(), timeout=0.1)
+            except TimeoutError:
+                continue
+
+    cls._send_pending = _send_pending  # type: ignore[method-assign]
+    cls.flush = flush  # type: ignore[method-assign]
+    setattr(cls, _FIXED, True)
+
+
+fix_producer_buffer()

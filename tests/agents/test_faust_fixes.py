@@ -1,0 +1,55 @@
+"""agents.faust_fixes: the producer buffer's flush waits for every queued record (Faust's returns early)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from faust.transport.producer import ProducerBuffer
+
+from agents import faust_fixes
+
+
+class _Channel:
+    """Stands in for a topic: handing a record over takes ``delay`` s (aiokafka waiting for a full batch)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay, self.published = delay, []
+
+    async def publish_message(self, fut, wait: bool = False) -> None:
+        await asyncio.sleep(self.delay)
+        self.published.append(fut.n)
+
+
+def _record(channel: _Channel, n: int) -> SimpleNamespace:
+    return SimpleNamespace(n=n, message=SimpleNamespace(channel=channel))
+
+
+async def _flush_three(buffer_class: type[ProducerBuffer]) -> list[int]:
+    buffer = buffer_class()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    channel = _Channel(delay=0.25)
+    await buffer.start()
+    try:
+        for n in range(3):
+            buffer.put(_record(channel, n))
+        await buffer.flush()
+        return list(channel.published)
+    finally:
+        while buffer.size:  # stopping flushes, and raises with records queued
+            await asyncio.sleep(0.05)
+        await buffer.stop()
+
+
+async def test_flush_returns_only_once_every_queued_record_is_handed_over():
+    assert getattr(ProducerBuffer, faust_fixes._FIXED)
+    assert await _flush_three(ProducerBuffer) == [0, 1, 2]
+
+
+async def test_faust_s_own_flush_returns_with_records_still_queued():
+    """Why the fix exists. If this fails, faust-streaming fixed its flush: the fix can go."""
+
+    class Unfixed(ProducerBuffer):
+        flush = faust_fixes.FAUST_FLUSH
+
+    assert len(await _flush_three(Unfixed)) < 3
