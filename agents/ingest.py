@@ -12,6 +12,7 @@ delivered.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
@@ -111,15 +112,20 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     lateness = settings.allowed_lateness_seconds
     max_future = settings.max_future_seconds
     broadcast = {"watermark": None, "at": 0.0}
+    #: Held by a batch from its first post to its last delivery, and by the timer's announcement. A watermark
+    #: announced mid-batch would cover posts whose mentions are not sent yet, and the trend stage would close
+    #: their windows first (bench/crash.py's late mentions: a watermark record ahead of the batch it covered).
+    batch_lock = asyncio.Lock()
     partitions = settings.topic_partitions  # of mentions and influence.activity, as of every brandpulse topic
     positions = progress.positions  # posts partition -> next offset to process (forgotten on revoke)
+    lag_state: dict[str, frozenset[int]] = {"idle": frozenset()}
 
     def refresh_lag() -> None:
         """Tell the watermark which partitions have records left (never idle) and which have none."""
         consumer = app.consumer
         for p in [p for p in positions if p not in progress.partitions]:
             del positions[p]
-        backlog, caught_up = set(), set()
+        backlog, caught_up, seen = set(), set(), {}
         for p in progress.partitions:
             tp = TP(topics.posts.get_topic_name(), p)
             try:
@@ -133,7 +139,18 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 if nxt is None:
                     nxt = 0 if settings.auto_offset_reset == "earliest" else end
                 (backlog if end > nxt else caught_up).add(p)
+            seen[p] = (end, nxt)
         progress.lag(backlog, caught_up)
+        if log.isEnabledFor(logging.DEBUG):
+            now = monotonic()
+            idle = progress.idle(now)
+            if idle != lag_state["idle"]:
+                for p in sorted(idle ^ lag_state["idle"]):
+                    newest, at = progress.partitions.get(p, (None, now))
+                    log.debug("posts partition %s %s the watermark: newest event %s, last post %.1f s ago, "
+                              "highwater %s, next offset %s", p, "no longer holds" if p in idle else "holds",
+                              newest, now - at, *seen.get(p, (None, None)))
+                lag_state["idle"] = idle
 
     def stamp(watermark: int) -> list[tuple[str, bytes]]:
         covers = ",".join(map(str, sorted(progress.covers()))).encode()
@@ -249,26 +266,30 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     async def ingest_posts(stream: faust.StreamT) -> AsyncIterator[None]:
         """posts (raw JSON) → posts.enriched + mentions (by topic); rejects → posts.dlq."""
         async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
-            metrics.batch_posts.observe(len(events))
-            refresh_lag()
-            began = progress.watermark(monotonic())
-            outcomes = []
-            for event in events:
-                try:
-                    outcomes.append(await process(event))
-                except Exception as exc:
-                    # A bug of ours, not bad input (the decoder's rejections never get here): keep the
-                    # post, dead-lettered and re-drivable once fixed, say so loudly with the traceback,
-                    # and go on with the posts that follow.
-                    log.exception("processing the message at %s[%s]@%s failed; dead-lettered as %s",
-                                  event.message.topic, event.message.partition, event.message.offset,
-                                  RejectReason.PROCESSING_ERROR.value)
-                    out = Outcome(event)
-                    await dead_letter(out, RejectReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}"[:500])
-                    outcomes.append(out)
-            await send_rekeyed(outcomes, began)
-            await settle(outcomes)  # before Faust acknowledges the batch
-            await announce_watermark()
+            # The progress a watermark reports includes this batch's posts as soon as they are processed, and
+            # their mentions go out only at the end: the timer must not announce it in between.
+            async with batch_lock:
+                metrics.batch_posts.observe(len(events))
+                refresh_lag()
+                began = progress.watermark(monotonic())
+                outcomes = []
+                for event in events:
+                    try:
+                        outcomes.append(await process(event))
+                    except Exception as exc:
+                        # A bug of ours, not bad input (the decoder's rejections never get here): keep the
+                        # post, dead-lettered and re-drivable once fixed, say so loudly with the traceback,
+                        # and go on with the posts that follow.
+                        log.exception("processing the message at %s[%s]@%s failed; dead-lettered as %s",
+                                      event.message.topic, event.message.partition, event.message.offset,
+                                      RejectReason.PROCESSING_ERROR.value)
+                        out = Outcome(event)
+                        await dead_letter(out, RejectReason.PROCESSING_ERROR,
+                                          f"{type(exc).__name__}: {exc}"[:500])
+                        outcomes.append(out)
+                await send_rekeyed(outcomes, began)
+                await settle(outcomes)  # before Faust acknowledges the batch
+                await announce_watermark()
             yield None
 
     async def announce_watermark() -> None:  # key null, value empty: a watermark record
@@ -292,10 +313,11 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
     @app.timer(interval=1.0, name="announce_watermark")
     async def announce_when_idle() -> None:
         """When no posts flow, event time follows the wall clock (streams.watermarks): say so."""
-        if app.bp.assigned and not app.timers_paused:
+        if app.bp.assigned and not app.timers_paused and not batch_lock.locked():
             try:
-                refresh_lag()
-                await announce_watermark()
+                async with batch_lock:  # a batch is mid-way: it announces when its mentions are out
+                    refresh_lag()
+                    await announce_watermark()
             except Exception:  # an exception in a Faust timer stops the whole worker
                 log.exception("announcing the watermark failed; trying again in a second")
 

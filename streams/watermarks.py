@@ -96,6 +96,10 @@ class SourceProgress:
         newest, _ = self.partitions.get(partition, (None, 0.0))
         return newest is not None and event_s < newest - lateness_s
 
+    def idle(self, now: float) -> frozenset[int]:
+        """The partitions that no longer hold the watermark back."""
+        return frozenset(p for p, (newest, seen) in self.partitions.items() if self._idle(p, newest, seen, now))
+
     def watermark(self, now: float) -> int | None:
         active = [newest for p, (newest, seen) in self.partitions.items() if not self._idle(p, newest, seen, now)]
         if None in active:
