@@ -75,6 +75,9 @@ def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, resta
         ids = {r.key.decode() for r in enriched}
         if (len(ids), len(seen)) != last:
             progress, last = time.monotonic(), (len(ids), len(seen))
+            # Progress on stdout, so that a run cut short by the test timeout says where it stood
+            print(f"{time.monotonic() - began:6.1f} s: {len(ids & post_ids)}/{len(post_ids)} posts enriched, "
+                  f"{len(seen & set(expected))}/{len(expected)} windows published", flush=True)
         if (set(expected) <= seen and post_ids <= ids) or time.monotonic() - progress > 120:
             break
         time.sleep(2)
