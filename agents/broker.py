@@ -243,3 +243,24 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
+
+
+async def read_range(bootstrap: list[str], topic: str, partition: int, start: int, end: int, *,
+                     timeout: float = 30.0, options: Mapping[str, Any] | None = None) -> list:
+    """The records of one partition with ``start <= offset < end`` (no consumer group); fewer when the log has
+    holes there (a transactional producer's markers, compaction) or when ``timeout`` passes."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest", **(options or {}))
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        records: list = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and await consumer.position(tp) < end:
+            for msgs in (await consumer.getmany(tp, timeout_ms=250, max_records=end - start)).values():
+                records.extend(m for m in msgs if start <= m.offset < end)
+        return records
+    finally:
+        await consumer.stop()

@@ -67,3 +67,18 @@ def fix_producer_buffer(cls: type[ProducerBuffer] = ProducerBuffer) -> None:
 
 
 fix_producer_buffer()
+
+
+async def mark_done(consumer: Any, tp: Any, start: int, end: int) -> bool:
+    """Tell Faust's offset bookkeeping that offsets ``start <= offset < end`` of ``tp`` are done (processed by
+    us outside Faust's stream), so that its commits can pass them once the records after them are acknowledged.
+
+    Faust keeps the acknowledged offsets per partition and commits only up to the first hole; offsets it read but
+    never delivered (see ``agents.ingest``: posts Faust's stream skipped after a seek) would otherwise hold the
+    commit back for good, or, where its consumer took them for a gap in the log, be committed unprocessed. This
+    uses Faust's own gap record (``Consumer._add_gap``, private): False if this Faust has none."""
+    add_gap = getattr(consumer, "_add_gap", None)
+    if add_gap is None or end <= start:
+        return False
+    await add_gap(tp, start, end - 1)
+    return True

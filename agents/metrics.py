@@ -114,6 +114,10 @@ class Metrics:
             "hashtag-stats (the allowed lateness and the close sweep; far more in a replay).",
             ["resolution"], buckets=WINDOW_DELAY_BUCKETS, registry=r,
         )
+        self.skipped_refetched = Counter(
+            "brandpulse_posts_refetched", "Posts the Faust consumer skipped (a hole in the offsets it delivered), "
+            "read again from Kafka and processed in order (agents.ingest.skipped_before).", registry=r,
+        )
         self.late_posts = Counter(
             "brandpulse_posts_late", "Posts later than the allowed lateness: enriched, their mentions set "
             "aside on mentions.late instead of the windows.", registry=r,

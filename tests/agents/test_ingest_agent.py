@@ -299,3 +299,41 @@ async def test_a_post_dated_ahead_of_the_clock_is_dead_lettered_and_does_not_dra
     assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"now", b"after", b"soon"]
     assert sent.late.await_count == 0  # the 2099 post did not move event time: nothing after it is late
     assert sample(app, "brandpulse_posts_rejected_total", reason="future") == 1
+
+
+async def test_posts_the_consumer_skipped_are_read_again_and_processed_in_order(make_app, outputs, monkeypatch):
+    """Faust's stream can skip records fetched during a seek (agents.ingest.skipped_before): a hole in the
+    offsets it delivers is read again from Kafka and processed before the post after it, and Faust is told."""
+    from types import SimpleNamespace
+
+    import agents.ingest
+
+    reads, done = [], []
+    topic = None
+
+    async def read_range(bootstrap, topic_name, partition, start, end, **kw):
+        reads.append((topic_name, partition, start, end))
+        return [SimpleNamespace(topic=topic_name, partition=partition, offset=o, key=None, headers=[],
+                                timestamp=1709294400000, value=raw({**POST, "id": f"again-{o}"}))
+                for o in range(start, end)]
+
+    async def mark_done(consumer, tp, start, end):
+        done.append((tp.partition, start, end))
+        return True
+
+    monkeypatch.setattr(agents.ingest, "read_range", read_range)
+    monkeypatch.setattr(agents.ingest.faust_fixes, "mark_done", mark_done)
+    app = make_app()
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        await agent.put(raw(POST))  # offset 0
+        agent.sent_offset += 2  # offsets 1 and 2 never reach the stream
+        await agent.put(raw({**POST, "id": "p4"}))  # offset 3
+        topic = app.bp.topics.posts.get_topic_name()
+
+    assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"p1", b"again-1", b"again-2", b"p4"]
+    assert [r[1:] for r in reads] == [(0, 1, 3)] and reads[0][0] == topic
+    assert done == [(0, 1, 3)]
+    assert sample(app, "brandpulse_posts_refetched_total") == 2
+    mentions = [m for c in sent.kwargs(sent.mentions) if c["value"] for m in orjson.loads(c["value"])["mentions"]]
+    assert sorted({m["source_offset"] for m in mentions}) == [0, 1, 2, 3]
