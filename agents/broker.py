@@ -248,7 +248,8 @@ async def read_topic(
 async def read_range(bootstrap: list[str], topic: str, partition: int, start: int, end: int, *,
                      timeout: float = 30.0, options: Mapping[str, Any] | None = None) -> list:
     """The records of one partition with ``start <= offset < end`` (no consumer group); fewer when the log has
-    holes there (a transactional producer's markers, compaction) or when ``timeout`` passes."""
+    holes there (a transactional producer's markers, compaction). TimeoutError if Kafka has not given them all
+    within ``timeout``."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest", **(options or {}))
     await consumer.start()
@@ -261,6 +262,8 @@ async def read_range(bootstrap: list[str], topic: str, partition: int, start: in
         while time.monotonic() < deadline and await consumer.position(tp) < end:
             for msgs in (await consumer.getmany(tp, timeout_ms=250, max_records=end - start)).values():
                 records.extend(m for m in msgs if start <= m.offset < end)
+        if await consumer.position(tp) < end:
+            raise TimeoutError(f"{topic}[{partition}] offsets {start}-{end - 1}: not read within {timeout} s")
         return records
     finally:
         await consumer.stop()

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
+from agents.continuity import with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
 from agents.ingest import send_dead_letter, send_part_dead_letter
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
@@ -97,6 +98,8 @@ class _Stage:
         self.partitions = app.bp.settings.topic_partitions
         self.assigned: set[int] = set()
         self.lock = asyncio.Lock()
+        #: input partition -> the next offset expected (agents.continuity); forgotten on revoke
+        self.expected: dict[int, int] = {}
         #: newest event time this worker has seen on the stage's input
         self.now_s = 0
         #: heap of (event time at which to look at the key again, key); one entry per key
@@ -113,6 +116,8 @@ class _Stage:
 
     def on_revoked(self, partitions: set[int]) -> None:
         self.assigned -= partitions
+        for p in partitions:
+            self.expected.pop(p, None)
 
     def schedule(self, key: bytes, last_event_s: int) -> None:
         """Look at the key once its idle horizon has passed (one heap entry per key: a key touched again is
@@ -290,7 +295,8 @@ class Influence:
     async def fold_activity(self, events: list[faust.types.EventT]) -> None:
         async with self.authors.lock:
             try:
-                await self._fold_activity(events)
+                await self._fold_activity(await with_skipped(self.app, "influence-authors", events,
+                                                             self.authors.expected))
             except Exception as exc:  # state changed in place before it was written: re-read after a restart
                 log.exception("the influence author stage failed part-way through a batch")
                 fatal("the influence author stage failed part-way through a batch: %r", exc)
@@ -387,7 +393,8 @@ class Influence:
     async def fold_candidates(self, events: list[faust.types.EventT]) -> None:
         async with self.rankings.lock:
             try:
-                await self._fold_candidates(events)
+                await self._fold_candidates(await with_skipped(self.app, "influence-rankings", events,
+                                                               self.rankings.expected))
             except Exception as exc:
                 log.exception("the influence ranking stage failed part-way through a batch")
                 fatal("the influence ranking stage failed part-way through a batch: %r", exc)

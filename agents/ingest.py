@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 from faust.types import TP
 
-from agents import faust_fixes
-from agents.broker import read_range
+from agents.continuity import with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
 from agents.tables import partition_of
 from schemas.codec import (
@@ -62,23 +61,6 @@ class Outcome:
     rejected: RejectReason | None = None
     late: bool = False
     seconds: float = 0.0
-
-
-class _RefetchedMessage:
-    """A posts record read again outside Faust's stream, with the fields of a Faust message that ingest uses."""
-
-    __slots__ = ("headers", "key", "offset", "partition", "timestamp", "topic", "tp", "value")
-
-    def __init__(self, record: Any) -> None:
-        self.topic, self.partition, self.offset = record.topic, record.partition, record.offset
-        self.key, self.value, self.headers = record.key, record.value, list(record.headers or [])
-        self.timestamp = record.timestamp / 1000 if record.timestamp is not None else None
-        self.tp = TP(record.topic, record.partition)
-
-
-@dataclass
-class _Refetched:
-    message: _RefetchedMessage
 
 
 def _dead_letter_headers(msg: Any, reason: RejectReason, detail: str, original_bytes: int,
@@ -296,30 +278,6 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             await dead_letter(out, RejectReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}"[:500])
             return out
 
-    async def skipped_before(event: faust.types.EventT) -> list[Any]:
-        """The posts Faust's stream skipped just before ``event``, read again from Kafka, in order.
-
-        A plain topic's offsets are consecutive. Faust (0.15.3) drops the records it fetches while a seek to
-        the committed offsets is under way (its consumer loop sees its flow suspended, drops the record and
-        still moves its read offset), and the stream then goes on after them: measured in bench/crash.py's
-        scenario, 2-23 consecutive posts per partition, never processed, in 2 of 12 runs. So a hole between
-        the last post processed here and this one is read again and processed first, and Faust is told that
-        those offsets are done. A hole with no records in it (a transactional producer's markers,
-        compaction) costs one fetch."""
-        msg = event.message
-        expected = positions.get(msg.partition)
-        if expected is None or msg.offset <= expected:
-            return []
-        records = await read_range(settings.bootstrap_servers, msg.topic, msg.partition, expected, msg.offset,
-                                   options=settings.kafka_client_options(), timeout=60.0)
-        if records:
-            log.warning("posts partition %s: offsets %s-%s were skipped by the consumer; read again (%d "
-                        "records) and processed before offset %s", msg.partition, expected, msg.offset - 1,
-                        len(records), msg.offset)
-            metrics.skipped_refetched.inc(len(records))
-        await faust_fixes.mark_done(app.consumer, msg.tp, expected, msg.offset)
-        return [_Refetched(_RefetchedMessage(r)) for r in records]
-
     async def ingest_posts(stream: faust.StreamT) -> AsyncIterator[None]:
         """posts (raw JSON) → posts.enriched + mentions (by topic); rejects → posts.dlq."""
         async for events in stream.take_events(settings.batch_max_posts, within=settings.batch_within_seconds):
@@ -330,9 +288,11 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 refresh_lag()
                 began = progress.watermark(monotonic())
                 outcomes = []
+                try:
+                    events = await with_skipped(app, "ingest", events, dict(positions))
+                except Exception as exc:  # Kafka would not give the skipped posts back: read them after a restart
+                    fatal("reading again the posts Faust's stream skipped failed: %r", exc)
                 for event in events:
-                    for missed in await skipped_before(event):
-                        outcomes.append(await process_or_dead_letter(missed))
                     outcomes.append(await process_or_dead_letter(event))
                 await send_rekeyed(outcomes, began)
                 await settle(outcomes)  # before Faust acknowledges the batch

@@ -114,10 +114,13 @@ class Metrics:
             "hashtag-stats (the allowed lateness and the close sweep; far more in a replay).",
             ["resolution"], buckets=WINDOW_DELAY_BUCKETS, registry=r,
         )
-        self.skipped_refetched = Counter(
-            "brandpulse_posts_refetched", "Posts the Faust consumer skipped (a hole in the offsets it delivered), "
-            "read again from Kafka and processed in order (agents.ingest.skipped_before).", registry=r,
+        refetched = Counter(
+            "brandpulse_records_refetched", "Input records Faust's stream skipped (a hole in the offsets it "
+            "delivered), read again from Kafka and processed in order, per stage (agents.continuity).",
+            ["stage"], registry=r,
         )
+        self.refetched = {s: refetched.labels(stage=s)
+                          for s in ("ingest", "trends", "influence-authors", "influence-rankings")}
         self.late_posts = Counter(
             "brandpulse_posts_late", "Posts later than the allowed lateness: enriched, their mentions set "
             "aside on mentions.late instead of the windows.", registry=r,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
+from agents.continuity import with_skipped
 from agents.crisis import Crisis
 from agents.delivery import delivered, fatal, send
 from agents.ingest import send_dead_letter, send_part_dead_letter
@@ -114,6 +115,8 @@ class Trends:
         #: partition -> heap of (watermark at which the key next has something to close, key)
         self.due: dict[int, list[tuple[int, bytes]]] = {}
         self.assigned: set[int] = set()
+        #: mentions partition -> the next offset expected (agents.continuity); forgotten on revoke
+        self.expected: dict[int, int] = {}
         self.needs_rebuild = False
         #: Folding a batch and closing windows both await deliveries part-way; the timer's sweep must not
         #: interleave with them on the same topic's state.
@@ -145,6 +148,7 @@ class Trends:
         self.watermarks.forget(partitions)
         for p in partitions:
             self.due.pop(p, None)
+            self.expected.pop(p, None)
         self.assigned -= partitions
 
     def _rebuild(self) -> None:
@@ -170,7 +174,7 @@ class Trends:
     async def fold_batch(self, events: list[faust.types.EventT]) -> None:
         async with self.lock:
             try:
-                await self._fold_batch(events)
+                await self._fold_batch(await with_skipped(self.app, "trends", events, self.expected))
                 await self._close_due()
             except Exception as exc:
                 # State was changed in place before it was written: Faust would acknowledge the batch

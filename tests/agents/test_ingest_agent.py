@@ -306,7 +306,7 @@ async def test_posts_the_consumer_skipped_are_read_again_and_processed_in_order(
     offsets it delivers is read again from Kafka and processed before the post after it, and Faust is told."""
     from types import SimpleNamespace
 
-    import agents.ingest
+    import agents.continuity
 
     reads, done = [], []
     topic = None
@@ -321,8 +321,8 @@ async def test_posts_the_consumer_skipped_are_read_again_and_processed_in_order(
         done.append((tp.partition, start, end))
         return True
 
-    monkeypatch.setattr(agents.ingest, "read_range", read_range)
-    monkeypatch.setattr(agents.ingest.faust_fixes, "mark_done", mark_done)
+    monkeypatch.setattr(agents.continuity, "read_range", read_range)
+    monkeypatch.setattr(agents.continuity.faust_fixes, "mark_done", mark_done)
     app = make_app()
     sent = outputs(app)
     async with app.bp.ingest_agent.test_context() as agent:
@@ -334,6 +334,6 @@ async def test_posts_the_consumer_skipped_are_read_again_and_processed_in_order(
     assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"p1", b"again-1", b"again-2", b"p4"]
     assert [r[1:] for r in reads] == [(0, 1, 3)] and reads[0][0] == topic
     assert done == [(0, 1, 3)]
-    assert sample(app, "brandpulse_posts_refetched_total") == 2
+    assert sample(app, "brandpulse_records_refetched_total", stage="ingest") == 2
     mentions = [m for c in sent.kwargs(sent.mentions) if c["value"] for m in orjson.loads(c["value"])["mentions"]]
     assert sorted({m["source_offset"] for m in mentions}) == [0, 1, 2, 3]
