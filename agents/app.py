@@ -8,6 +8,7 @@ way in.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -22,6 +23,8 @@ from agents.metrics import Metrics
 from agents.settings import Settings, SettingsError
 from agents.topics import Topics
 from streams.watermarks import SourceProgress
+
+log = logging.getLogger(__name__)
 
 faust_fixes.fix_producer_buffer()  # applied on import already; named here so that the reason is one click away
 
@@ -116,8 +119,13 @@ def create_app(settings: Settings) -> BrandpulseApp:
     web.register(app)
     app.bp.sensor.declare_tables(app.tables.keys())
 
+    #: Assignments so far. A revocation waits for each stage's lock (a batch may be half-way through), and the
+    #: group may have moved on meanwhile: a revocation that finds a newer assignment made must not undo it.
+    assignments = {"n": 0}
+
     @app.on_partitions_assigned.connect
     async def _on_assigned(sender: object, assigned: set, **kwargs: object) -> None:
+        assignments["n"] += 1
         app.bp.assigned = True
         app.bp.sensor.on_assigned()
         now = monotonic()
@@ -132,17 +140,32 @@ def create_app(settings: Settings) -> BrandpulseApp:
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: object, revoked: set, **kwargs: object) -> None:
-        app.bp.progress.forget({tp.partition for tp in revoked if tp.topic == settings.posts_topic})
+        seen = assignments["n"]
+
+        def parts(topic: str) -> set[int]:
+            return {tp.partition for tp in revoked if tp.topic == topic}
+
+        def current(stage: str) -> bool:
+            if assignments["n"] == seen:
+                return True
+            # Each stage's on_assigned already replaced its partitions with the newer assignment's.
+            log.warning("%s: a revocation came after a newer assignment; left out (it would stop the stage's "
+                        "partitions, windows would stop closing)", stage)
+            return False
+
+        app.bp.progress.forget(parts(settings.posts_topic))
         async with app.bp.trends.lock:  # not while a batch or the timer is half-way through a partition
-            app.bp.trends.on_revoked({tp.partition for tp in revoked if tp.topic == settings.mentions_topic})
+            if current("trends"):
+                app.bp.trends.on_revoked(parts(settings.mentions_topic))
         async with app.bp.influence.authors.lock:
-            app.bp.influence.authors.on_revoked(
-                {tp.partition for tp in revoked if tp.topic == settings.activity_topic})
+            if current("influence-authors"):
+                app.bp.influence.authors.on_revoked(parts(settings.activity_topic))
         async with app.bp.influence.rankings.lock:
-            app.bp.influence.rankings.on_revoked(
-                {tp.partition for tp in revoked if tp.topic == settings.candidates_topic})
+            if current("influence-rankings"):
+                app.bp.influence.rankings.on_revoked(parts(settings.candidates_topic))
         if app.bp.alerting is not None:
             async with app.bp.alerting.lock:
-                app.bp.alerting.on_revoked({tp.partition for tp in revoked if tp.topic == settings.alerts_topic})
+                if current("alerting"):
+                    app.bp.alerting.on_revoked(parts(settings.alerts_topic))
 
     return app
