@@ -1,7 +1,8 @@
 """The crash test at scale: a replay with the worker killed (SIGKILL) again and again, against an oracle and a
 clean run.
 
-    .venv/bin/python bench/crash.py [--posts 100000] [--kills 5] [--rate 1500] [--workers 1] [--only clean|crash]
+    .venv/bin/python bench/crash.py [--posts 100000] [--kills 5] [--rate 1500] [--workers 1]
+                                    [--only clean|crash] [--log-level warn]
 
 What it does, on one fresh embedded Tansu broker:
 
@@ -109,11 +110,11 @@ def sentinels_after(data_end_s: int) -> list[dict]:
 
 
 def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, workers: int, kills: int, rate: float,
-        seed: int, out_dir: Path, label: str, data_end_s: int) -> dict:
+        seed: int, out_dir: Path, label: str, data_end_s: int, log_level: str = "warn") -> dict:
     run_id, n_posts = uuid.uuid4().hex[:8], len(post_ids)
     base = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"crash-{run_id}",
             "BRANDPULSE_TOPIC_PREFIX": f"crash-{run_id}.", "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
-            "BRANDPULSE_DATA_DIR": str(out_dir / f"data-{run_id}"), "BRANDPULSE_LOG_LEVEL": "warn",
+            "BRANDPULSE_DATA_DIR": str(out_dir / f"data-{run_id}"), "BRANDPULSE_LOG_LEVEL": log_level,
             "BRANDPULSE_WATCHLIST": json.dumps(WATCHLIST), "BRANDPULSE_ALLOWED_LATENESS_SECONDS": "60",
             "BRANDPULSE_IDLE_GRACE_SECONDS": "2", "BRANDPULSE_TOPIC_PARTITIONS": "4",
             "BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1"}
@@ -207,6 +208,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3, help="where the kills fall")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "crash")
     parser.add_argument("--only", choices=("clean", "crash"), help="run one of the two (the alerts are not compared)")
+    parser.add_argument("--log-level", default="warn", choices=("debug", "info", "warn"),
+                        help="the workers' BRANDPULSE_LOG_LEVEL (their logs go to --out)")
     args = parser.parse_args()
 
     posts = scenario(args.posts)
@@ -221,7 +224,8 @@ def main() -> int:
     console.print(f"{len(want):,} windows in the oracle; load average {os.getloadavg()[0]:.2f}")
 
     with EmbeddedBroker(log_path=args.out / "tansu.log") as broker:
-        common = {"want": want, "rate": args.rate, "seed": args.seed, "out_dir": args.out, "data_end_s": data_end}
+        common = {"want": want, "rate": args.rate, "seed": args.seed, "out_dir": args.out, "data_end_s": data_end,
+                  "log_level": args.log_level}
         ids = {p["id"] for p in posts}
         runs = []
         if args.only != "crash":
