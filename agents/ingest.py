@@ -153,6 +153,31 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                               newest, now - at, *seen.get(p, (None, None)))
                 lag_state["idle"] = idle
 
+    paused: set[int] = set()  # posts partitions this stage paused for running ahead (align)
+
+    def align() -> None:
+        """Pause the posts partitions that run too far ahead of the slowest one in event time, and resume them
+        once it has caught up (Flink calls this watermark alignment). Faust and aiokafka deliver partitions
+        unevenly under a backlog: in bench/crash.py at 100k posts one partition trailed the others by hours of
+        event time, no window of any topic could close, and a topic's open windows passed the broker's 1 MB
+        limit. A partition not known to have records left is never what holds the others back for long: it
+        counts as idle after the grace period."""
+        for p in [p for p in paused if p not in progress.partitions]:
+            paused.discard(p)
+        ahead = progress.ahead(settings.max_partition_drift_seconds, monotonic())
+        name = topics.posts.get_topic_name()
+        pause, resume = ahead - paused, paused - ahead
+        if pause:
+            app.consumer.pause_partitions({TP(name, p) for p in pause})
+            log.debug("posts partitions %s paused: over %s s of event time ahead of the slowest", sorted(pause),
+                      settings.max_partition_drift_seconds)
+        if resume:
+            app.consumer.resume_partitions({TP(name, p) for p in resume})
+            log.debug("posts partitions %s resumed", sorted(resume))
+        paused.difference_update(resume)
+        paused.update(pause)
+        metrics.partitions_paused.set(len(paused))
+
     def stamp(watermark: int) -> list[tuple[str, bytes]]:
         covers = ",".join(map(str, sorted(progress.covers()))).encode()
         return [(MENTION_WATERMARK, str(watermark).encode()), (MENTION_COVERS, covers)]
@@ -297,6 +322,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 await send_rekeyed(outcomes, began)
                 await settle(outcomes)  # before Faust acknowledges the batch
                 await announce_watermark()
+                align()
             yield None
 
     async def announce_watermark() -> None:  # key null, value empty: a watermark record
@@ -325,6 +351,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 async with batch_lock:  # a batch is mid-way: it announces when its mentions are out
                     refresh_lag()
                     await announce_watermark()
+                    align()
             except Exception:  # an exception in a Faust timer stops the whole worker
                 log.exception("announcing the watermark failed; trying again in a second")
 

@@ -114,6 +114,10 @@ class Metrics:
             "hashtag-stats (the allowed lateness and the close sweep; far more in a replay).",
             ["resolution"], buckets=WINDOW_DELAY_BUCKETS, registry=r,
         )
+        self.partitions_paused = Gauge(
+            "brandpulse_posts_partitions_paused", "Posts partitions ingest has paused for running too far ahead "
+            "of the slowest one in event time (BRANDPULSE_MAX_PARTITION_DRIFT_SECONDS).", registry=r,
+        )
         refetched = Counter(
             "brandpulse_records_refetched", "Input records Faust's stream skipped (a hole in the offsets it "
             "delivered), read again from Kafka and processed in order, per stage (agents.continuity).",

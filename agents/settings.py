@@ -130,6 +130,14 @@ class Settings(BaseSettings):
         description="A source that delivers nothing for this long stops holding event time back; when all "
         "are idle, event time follows the wall clock, so quiet topics still close their windows.",
     )
+    max_partition_drift_seconds: int = Field(
+        600,
+        ge=0,
+        le=30 * 86_400,
+        description="How far (event time) an input partition may run ahead of the slowest one before ingest "
+        "pauses it until the others catch up (watermark alignment). Windows stay open until the slowest "
+        "partition passes them, so the drift bounds how many are open at once; 0 turns this off.",
+    )
     topic_idle_seconds: int = Field(
         3_600,
         ge=60,

@@ -96,6 +96,16 @@ class SourceProgress:
         newest, _ = self.partitions.get(partition, (None, 0.0))
         return newest is not None and event_s < newest - lateness_s
 
+    def ahead(self, max_drift_s: int, now: float) -> frozenset[int]:
+        """The partitions whose newest post is more than ``max_drift_s`` ahead of the watermark (the slowest
+        active partition): reading them further only opens windows that cannot close yet. Nothing is ahead
+        while the watermark is unknown, or with ``max_drift_s`` 0."""
+        watermark = self.watermark(now)
+        if not max_drift_s or watermark is None:
+            return frozenset()
+        return frozenset(p for p, (newest, _) in self.partitions.items()
+                         if newest is not None and newest > watermark + max_drift_s)
+
     def idle(self, now: float) -> frozenset[int]:
         """The partitions that no longer hold the watermark back."""
         return frozenset(p for p, (newest, seen) in self.partitions.items() if self._idle(p, newest, seen, now))

@@ -154,3 +154,24 @@ def test_a_producer_that_takes_over_more_partitions_starts_again_from_its_new_lo
     assert pw.watermark(0, now=4) == 1_200
     pw.observe(0, "a", 1_300, FOUR, now=5)
     assert pw.watermark(0, now=6) == 1_300
+
+
+def test_partitions_far_ahead_of_the_slowest_are_the_ones_to_pause():
+    sp = SourceProgress(idle_grace_s=10)
+    sp.assign({0, 1, 2}, now=0)
+    sp.observe(0, 1_000, now=1)
+    sp.observe(1, 1_500, now=1)
+    sp.observe(2, 2_000, now=1)
+    assert sp.watermark(now=2) == 1_000
+    assert sp.ahead(600, now=2) == frozenset({2})  # 1,000 s ahead; partition 1 is 500 s ahead
+    assert sp.ahead(0, now=2) == frozenset()  # 0 turns it off
+    sp.observe(0, 1_900, now=3)  # the slowest caught up
+    assert sp.ahead(600, now=3) == frozenset()
+
+
+def test_nothing_is_ahead_while_a_partition_has_not_been_read():
+    sp = SourceProgress(idle_grace_s=10)
+    sp.assign({0, 1}, now=0)
+    sp.observe(1, 5_000, now=1)
+    assert sp.watermark(now=2) is None
+    assert sp.ahead(60, now=2) == frozenset()
