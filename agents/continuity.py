@@ -4,7 +4,7 @@ faust-streaming 0.15.3 drops records its consumer fetches while it seeks to the 
 restart or a rebalance): its consumer loop finds its flow suspended, drops the record and still moves its read
 offset, so the stream goes on after it. Nothing is logged and the commit stays behind the hole, so only a later
 restart would read those records again. bench/crash.py's scenario lost 2-23 consecutive posts per partition
-this way in 3 of 11 runs (docs/reliability.md).
+this way in 3 of 12 runs (docs/reliability.md).
 
 A stage therefore checks that the offsets of each input partition follow on from the last record it took. A
 hole is read again from Kafka (:func:`agents.broker.read_range`) and put before the record after it, and Faust
