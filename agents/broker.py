@@ -22,7 +22,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,18 @@ async def ensure_topics(settings: Settings, names: Iterable[str] | None = None) 
         await admin.close()
 
 
+@contextlib.asynccontextmanager
+async def _reader(bootstrap: list[str], options: Mapping[str, Any] | None, **extra: Any) -> AsyncIterator[Any]:
+    """A started consumer outside any group that reads from the earliest offset, stopped afterwards."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest", **extra, **(options or {}))
+    await consumer.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
 async def read_topic(
     bootstrap: list[str], topic: str, *, timeout: float = 30.0, options: Mapping[str, Any] | None = None,
     idle_seconds: float | None = None,
@@ -205,11 +217,7 @@ async def read_topic(
     With ``idle_seconds``: until none has come for that long, not up to the end offsets. Tansu's ListOffsets
     under-reports a log's end by up to a batch per partition, and with large batches that is thousands of
     records (20,000 produced in 512 KB batches: ListOffsets said 15,430), so the benchmarks read this way."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_partition_fetch_bytes=16 * 1024 * 1024,
-                                **(options or {}))
-    await consumer.start()
-    try:
+    async with _reader(bootstrap, options, max_partition_fetch_bytes=16 * 1024 * 1024) as consumer:
         parts = consumer.partitions_for_topic(topic)
         if not parts:
             await consumer._client.force_metadata_update()
@@ -241,8 +249,6 @@ async def read_topic(
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
         return records
-    finally:
-        await consumer.stop()
 
 
 async def read_range(bootstrap: list[str], topic: str, partition: int, start: int, end: int, *,
@@ -250,10 +256,7 @@ async def read_range(bootstrap: list[str], topic: str, partition: int, start: in
     """The records of one partition with ``start <= offset < end`` (no consumer group); fewer when the log has
     holes there (a transactional producer's markers, compaction). TimeoutError if Kafka has not given them all
     within ``timeout``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", **(options or {}))
-    await consumer.start()
-    try:
+    async with _reader(bootstrap, options) as consumer:
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
         consumer.seek(tp, start)
@@ -265,5 +268,3 @@ async def read_range(bootstrap: list[str], topic: str, partition: int, start: in
         if await consumer.position(tp) < end:
             raise TimeoutError(f"{topic}[{partition}] offsets {start}-{end - 1}: not read within {timeout} s")
         return records
-    finally:
-        await consumer.stop()
