@@ -147,6 +147,13 @@ class Metrics:
         self.trend_keys_expired = Counter(
             "brandpulse_trend_keys_expired", "Topics forgotten after the idle horizon.", registry=r
         )
+        self.windows_shed = Counter(
+            "brandpulse_trend_windows_closed_early",
+            "Windows published before the watermark passed them, because their topic's open windows would "
+            "otherwise have outgrown the broker's message limit (an input partition far behind the others in "
+            "event time); posts still to come for them go to mentions.late.",
+            registry=r,
+        )
         # --- influence --------------------------------------------------------------------------
         self.influence_activities = Counter(
             "brandpulse_influence_activities", "Activity records folded into author state, by role (post: the "

@@ -44,7 +44,7 @@ from schemas.codec import (
 from schemas.records import RejectReason, WindowStats
 from streams.crisis import SAMPLE_TEXT_CHARS
 from streams.enrich import BRAND_PREFIX
-from streams.windows import LABELS, Observation, TopicHistory, TopicWindows, compound_e4
+from streams.windows import LABELS, MAX_VALUE_BYTES, Observation, TopicHistory, TopicWindows, compound_e4
 
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp
@@ -174,8 +174,8 @@ class Trends:
     async def fold_batch(self, events: list[faust.types.EventT]) -> None:
         async with self.lock:
             try:
-                await self._fold_batch(await with_skipped(self.app, "trends", events, self.expected))
-                await self._close_due()
+                shed = await self._fold_batch(await with_skipped(self.app, "trends", events, self.expected))
+                await self._close_due(shed)
             except Exception as exc:
                 # State was changed in place before it was written: Faust would acknowledge the batch
                 # as the generator closes, so stop before it commits and let the restart re-read it.
@@ -190,7 +190,10 @@ class Trends:
                 log.exception("closing windows failed")
                 fatal("closing windows failed: %r", exc)
 
-    async def _fold_batch(self, events: list[faust.types.EventT]) -> None:
+    async def _fold_batch(self, events: list[faust.types.EventT]) -> dict[bytes, tuple[TopicWindows, int]]:
+        """Fold a batch into the topics' windows and write each topic touched, except those that would outgrow
+        the broker's message limit: those are returned (key → (windows, the watermark that sheds enough of
+        them)) for :meth:`_close_due` to close and write."""
         touched: dict[bytes, TopicWindows] = {}
         dead: list[tuple[RejectReason, Any]] = []  # (reason, delivery) of records set aside
         now = monotonic()
@@ -244,11 +247,20 @@ class Trends:
             if reason is not RejectReason.LATE:
                 self.metrics.rejected_total.inc()
                 self.metrics.by_reason[reason.value].inc()
+        shed: dict[bytes, tuple[TopicWindows, int]] = {}
         for key, tw in touched.items():
             if self.assigned and self.partition_of(key) not in self.assigned:
                 continue  # revoked while dead letters were delivered
+            at = tw.shed_watermark(self.lateness)
+            if at is not None:
+                log.warning("%s holds %d open windows, over the %d-byte limit of a table value: closing its oldest "
+                            "ones early (watermark %s for it); an input partition trails the others in event time",
+                            tw.topic, len(tw.open), MAX_VALUE_BYTES, at)
+                shed[key] = (tw, at)  # written once its oldest windows are closed
+                continue
             self.table[key] = tw  # one changelog record per topic per batch
             self._schedule(key, tw)
+        return shed
 
     async def _set_aside_late(self, event: faust.types.EventT, key: bytes, fields: dict[str, Any],
                               detail: str) -> tuple[RejectReason, Any]:
@@ -265,17 +277,24 @@ class Trends:
 
     # -- closing ------------------------------------------------------------------------------------
 
-    async def _close_due(self) -> None:
+    async def _close_due(self, shed: dict[bytes, tuple[TopicWindows, int]] | None = None) -> None:
         if self.needs_rebuild and not self.app.rebalancing and self.app.tables.recovery.completed.is_set():
             self._rebuild()
         now = monotonic()
         stats_topic = self.app.bp.topics.stats
         closing: list[tuple[bytes, TopicWindows, list[WindowStats], int]] = []
+        for key, (tw, at) in (shed or {}).items():
+            # Ahead of the watermark, so that the value fits: see TopicWindows.shed_watermark.
+            watermark = max(at, self.watermarks.watermark(self.partition_of(key), now) or at)
+            closed = tw.close(watermark, lateness_s=self.lateness, idle_s=self.idle,
+                              continuous=self.continuous(tw.topic))
+            self.metrics.windows_shed.inc(sum(1 for stats in closed if stats.posts))
+            closing.append((key, tw, closed, watermark))
         for p, heap in self.due.items():
             watermark = self.watermarks.watermark(p, now)
             if watermark is None:
                 continue
-            seen: set[bytes] = set()
+            seen: set[bytes] = set(shed or ())
             while heap and heap[0][0] <= watermark:
                 _, key = heapq.heappop(heap)
                 if key in seen:
@@ -316,7 +335,8 @@ class Trends:
             if closed:
                 self._remember(key, tw.topic, closed)
             if not self.continuous(tw.topic) and tw.expired(watermark, self.idle):
-                del self.table[key]
+                if key in self.table:  # a topic shed in the batch that created it was never written
+                    del self.table[key]
                 self.crisis.forget(key)
                 kept = self.history.get(key)
                 if kept is not None and not kept.worth_keeping(watermark):
@@ -324,7 +344,7 @@ class Trends:
                 self.latest_minutes.pop(tw.topic, None)
                 self.metrics.trend_keys_expired.inc()
                 continue
-            if closed:
+            if closed or key in (shed or ()):
                 self.table[key] = tw
             self._schedule(key, tw)
         self.metrics.trend_keys.set(len(self.table))

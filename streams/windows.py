@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.codec import dumps
 from schemas.records import SentimentLabel, TermCount, TopicKind, WindowStats
 from streams.crisis import Evidence, NegativePost
 from streams.enrich import BRAND_PREFIX
@@ -37,6 +38,13 @@ from streams.sketches import TOP_TERMS, DistinctCounter, TermCounter
 RESOLUTIONS: tuple[tuple[str, int], ...] = (("minute", 60), ("hour", 3600))
 _SIZES = dict(RESOLUTIONS)
 LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
+#: Largest serialised ``TopicWindows`` (a ``trend-windows`` changelog record): under Kafka's default message
+#: limit (1 MiB) with room for the record's framing, as ``streams.influence.MAX_VALUE_BYTES``.
+MAX_VALUE_BYTES = 900_000
+#: A topic with at most this many open windows cannot reach ``MAX_VALUE_BYTES``: one window's JSON is at most
+#: ~81 kB (4,096 HLL registers, 3 x 500 terms of 40 characters, bounded evidence; measured in
+#: tests/unit/test_windows.py). Only a topic with more is measured (see :meth:`TopicWindows.shed_watermark`).
+UNMEASURED_OPEN_WINDOWS = 8
 
 
 def topic_kind(topic: str) -> TopicKind:
@@ -245,6 +253,28 @@ class TopicWindows:
                     done += size
             self.closed_through[resolution] = done
         return out
+
+    def shed_watermark(self, lateness_s: int, max_bytes: int = MAX_VALUE_BYTES) -> int | None:
+        """None if this topic's value fits in ``max_bytes``; otherwise the lowest watermark at which
+        :meth:`close` takes enough of its oldest windows for the rest to fit.
+
+        The hard bound on a topic's state: the windows stay open until the slowest input partition's watermark
+        passes them, so an input partition that trails the others by hours of event time (a backlog read
+        unevenly) keeps hundreds of them open, and a value over the broker's limit would be refused, which
+        stops the worker. Closing the oldest ones early publishes them with what they hold so far; the posts
+        for them still to come are late, and set aside in ``mentions.late`` with the reason, never dropped.
+        """
+        if len(self.open) <= UNMEASURED_OPEN_WINDOWS:
+            return None
+        total = len(dumps(self.to_json()))
+        if total <= max_bytes:
+            return None
+        ends = sorted((start + _SIZES[res], len(dumps(acc.to_json()))) for (res, start), acc in self.open.items())
+        for end, size in ends:
+            total -= size
+            if total <= max_bytes:
+                return end + lateness_s
+        return ends[-1][0] + lateness_s
 
     def expired(self, watermark_s: int, idle_s: int) -> bool:
         """No open window, and no post for ``idle_s`` of event time: the state can be dropped."""

@@ -312,3 +312,58 @@ def test_a_post_processed_twice_upstream_is_counted_once():
     assert restored.add(obs(3), offset=12, source=(0, 101))
     (minute,) = [s for s in restored.close(T0 + 500, lateness_s=60, idle_s=3600) if s.resolution == "minute"]
     assert minute.posts == 3
+
+
+def worst_case_observations(minute_s: int, n: int = 2_000) -> list[Observation]:
+    """Posts that fill one minute window as far as its sketches allow: authors past the exact limit, every
+    label's terms at capacity and at their longest, negative evidence with full-length text."""
+    out = []
+    for i in range(n):
+        label = LABEL[(i % 3) - 1]
+        compound = {"positive": 0.9, "neutral": 0.0, "negative": -0.9}[label]
+        terms = tuple(f"{label[:3]}{i:05d}{j}".ljust(40, "x") for j in range(2))
+        out.append(Observation(T0 + minute_s + i % 60, f"author-{i:08d}-{'y' * 40}", compound_e4(compound), label,
+                               terms, post_id=f"{i:019d}", text="z" * 500, author_handle="h" * 15,
+                               followers=10**9))
+    return out
+
+
+def test_one_window_at_its_largest_is_small_enough_that_a_few_open_ones_need_no_measuring():
+    from streams.windows import MAX_VALUE_BYTES, UNMEASURED_OPEN_WINDOWS
+
+    tw = TopicWindows("#x")
+    for o in worst_case_observations(0):
+        assert tw.add(o)
+    minute = tw.open[("minute", T0)]
+    assert not minute.authors.is_exact and len(minute.terms["negative"].to_json()) == TERM_CAPACITY
+    largest = max(len(dumps(acc.to_json())) for acc in tw.open.values())
+    # The budget the constant rests on: that many windows, each at its largest, still fit.
+    assert UNMEASURED_OPEN_WINDOWS * largest < MAX_VALUE_BYTES, largest
+
+
+def test_a_topic_over_the_value_limit_sheds_its_oldest_windows_and_only_as_many_as_needed():
+    tw = TopicWindows("#x")
+    for minute in range(30):
+        for o in worst_case_observations(minute * 60, n=600):
+            tw.add(o)
+    size = len(dumps(tw.to_json()))
+    limit = size // 2
+    at = tw.shed_watermark(lateness_s=60, max_bytes=limit)
+    assert at is not None
+    closed = tw.close(at, lateness_s=60, idle_s=3_600)
+    assert len(dumps(tw.to_json())) <= limit
+    minutes = [w for w in closed if w.resolution == "minute"]
+    # The oldest minutes went, in order, and one fewer would not have been enough.
+    assert [int(w.window_start.timestamp()) for w in minutes] == [T0 + 60 * i for i in range(len(minutes))]
+    assert 0 < len(minutes) < 30 and all(w.posts == 600 for w in minutes)
+    assert tw.shed_watermark(lateness_s=60, max_bytes=limit) is None
+    # What was published early is final: a post for it now is late, and refused.
+    assert not tw.add(worst_case_observations(0, n=1)[0])
+
+
+def test_a_topic_within_the_value_limit_sheds_nothing():
+    tw = TopicWindows("#x")
+    for minute in range(30):
+        tw.add(obs(minute * 60, terms=("delay",)))
+    assert len(tw.open) > 8
+    assert tw.shed_watermark(lateness_s=60) is None
