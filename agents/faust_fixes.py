@@ -82,3 +82,32 @@ async def mark_done(consumer: Any, tp: Any, start: int, end: int) -> bool:
         return False
     await add_gap(tp, start, end - 1)
     return True
+
+
+async def pause_fetching(consumer: Any, tps: Any, *, paused: bool) -> set[Any]:
+    """Stop (``paused``) or restart fetching ``tps`` in the aiokafka consumer under Faust's, and return the
+    partitions it applied to (those still assigned).
+
+    Faust's own ``Consumer.pause_partitions`` only takes a partition out of the set its fetch loop delivers: the
+    records of it that the loop already holds are dropped, while aiokafka's read position has moved past them,
+    so the stream goes on after a hole (``agents.continuity`` then reads it again: up to 5,026 posts at once in
+    bench/crash.py). aiokafka's ``pause`` stops fetching the partition instead, and drops only records it has not
+    handed out, whose position it has not moved past, so that after ``resume`` it reads on from the first record
+    not yet delivered. Records already handed to Faust are delivered as usual. The consumer runs in Faust's
+    consumer thread (its own event loop), so this runs there (``call_thread``); aiokafka forgets a pause when the
+    partition is assigned again."""
+    from aiokafka.structs import TopicPartition
+
+    thread = consumer._thread
+    applied: set[Any] = set()
+
+    async def apply() -> None:
+        kafka = thread._ensure_consumer()
+        assigned = kafka.assignment()
+        parts = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+        parts = [tp for tp in parts if tp in assigned]
+        (kafka.pause if paused else kafka.resume)(*parts)
+        applied.update(parts)
+
+    await thread.call_thread(apply)
+    return applied

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 from faust.types import TP
 
+from agents import faust_fixes
 from agents.continuity import with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
 from agents.tables import partition_of
@@ -155,24 +156,29 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
 
     paused: set[int] = set()  # posts partitions this stage paused for running ahead (align)
 
-    def align() -> None:
+    async def align() -> None:
         """Pause the posts partitions that run too far ahead of the slowest one in event time, and resume them
         once it has caught up (Flink calls this watermark alignment). Faust and aiokafka deliver partitions
         unevenly under a backlog: in bench/crash.py at 100k posts one partition trailed the others by hours of
         event time, no window of any topic could close, and a topic's open windows passed the broker's 1 MB
         limit. A partition not known to have records left is never what holds the others back for long: it
-        counts as idle after the grace period."""
+        counts as idle after the grace period. The pause is aiokafka's, not Faust's (see
+        ``faust_fixes.pause_fetching``): Faust's drops the records it has already fetched."""
         for p in [p for p in paused if p not in progress.partitions]:
             paused.discard(p)
         ahead = progress.ahead(settings.max_partition_drift_seconds, monotonic())
         name = topics.posts.get_topic_name()
-        pause, resume = ahead - paused, paused - ahead
+        # Every partition ahead is paused again: aiokafka forgets a pause when the group assigns the partition
+        # anew, and pausing a paused one changes nothing.
+        pause, resume = ahead, paused - ahead
         if pause:
-            app.consumer.pause_partitions({TP(name, p) for p in pause})
-            log.debug("posts partitions %s paused: over %s s of event time ahead of the slowest", sorted(pause),
-                      settings.max_partition_drift_seconds)
+            await faust_fixes.pause_fetching(app.consumer, {TP(name, p) for p in pause}, paused=True)
+            if pause - paused:
+                metrics.partition_pauses.inc(len(pause - paused))
+                log.debug("posts partitions %s paused: over %s s of event time ahead of the slowest",
+                          sorted(pause - paused), settings.max_partition_drift_seconds)
         if resume:
-            app.consumer.resume_partitions({TP(name, p) for p in resume})
+            await faust_fixes.pause_fetching(app.consumer, {TP(name, p) for p in resume}, paused=False)
             log.debug("posts partitions %s resumed", sorted(resume))
         paused.difference_update(resume)
         paused.update(pause)
@@ -322,7 +328,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 await send_rekeyed(outcomes, began)
                 await settle(outcomes)  # before Faust acknowledges the batch
                 await announce_watermark()
-                align()
+                await align()
             yield None
 
     async def announce_watermark() -> None:  # key null, value empty: a watermark record
@@ -351,7 +357,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 async with batch_lock:  # a batch is mid-way: it announces when its mentions are out
                     refresh_lag()
                     await announce_watermark()
-                    align()
+                    await align()
             except Exception:  # an exception in a Faust timer stops the whole worker
                 log.exception("announcing the watermark failed; trying again in a second")
 

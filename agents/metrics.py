@@ -118,6 +118,10 @@ class Metrics:
             "brandpulse_posts_partitions_paused", "Posts partitions ingest has paused for running too far ahead "
             "of the slowest one in event time (BRANDPULSE_MAX_PARTITION_DRIFT_SECONDS).", registry=r,
         )
+        self.partition_pauses = Counter(
+            "brandpulse_posts_partition_pauses", "Times ingest paused a posts partition for running too far ahead "
+            "of the slowest one in event time (watermark alignment).", registry=r,
+        )
         refetched = Counter(
             "brandpulse_records_refetched", "Input records Faust's stream skipped (a hole in the offsets it "
             "delivered), read again from Kafka and processed in order, per stage (agents.continuity).",

@@ -131,12 +131,13 @@ class Settings(BaseSettings):
         "are idle, event time follows the wall clock, so quiet topics still close their windows.",
     )
     max_partition_drift_seconds: int = Field(
-        0,
+        600,
         ge=0,
         le=30 * 86_400,
-        description="Experimental, off (0) by default: how far (event time) an input partition may run ahead "
-        "of the slowest one before ingest pauses it until the others catch up (watermark alignment). Windows "
-        "stay open until the slowest partition passes them, so the drift bounds how many are open at once.",
+        description="How far (event time) an input partition may run ahead of the slowest one before ingest "
+        "pauses it until the others catch up (watermark alignment; 0 turns it off). Windows stay open until the "
+        "slowest partition passes them, so the drift bounds how many are open at once when a backlog is read "
+        "unevenly.",
     )
     topic_idle_seconds: int = Field(
         3_600,
