@@ -69,6 +69,32 @@ def fix_producer_buffer(cls: type[ProducerBuffer] = ProducerBuffer) -> None:
 fix_producer_buffer()
 
 
+def fix_livelock_checks(cls: type | None = None) -> None:
+    """Faust's livelock checks (``AIOKafkaConsumerThread.verify_event_path``, every few seconds per partition)
+    log at ERROR that "aiokafka has not sent fetch request" or that the stream stopped for a partition with no
+    fetch for ``stream_processing_timeout`` (300 s). A partition paused on purpose (:func:`pause_fetching`)
+    is neither, so it is not checked while paused."""
+    if cls is None:
+        from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread as cls
+    if getattr(cls, _FIXED, False):
+        return
+    from aiokafka.structs import TopicPartition
+
+    verify = cls.verify_event_path
+
+    def verify_event_path(self: Any, now: float, tp: Any) -> None:
+        consumer = getattr(self, "_consumer", None)
+        if consumer is not None and TopicPartition(tp.topic, tp.partition) in consumer.paused():
+            return None
+        return verify(self, now, tp)
+
+    cls.verify_event_path = verify_event_path
+    setattr(cls, _FIXED, True)
+
+
+fix_livelock_checks()
+
+
 async def mark_done(consumer: Any, tp: Any, start: int, end: int) -> bool:
     """Tell Faust's offset bookkeeping that offsets ``start <= offset < end`` of ``tp`` are done (processed by
     us outside Faust's stream), so that its commits can pass them once the records after them are acknowledged.

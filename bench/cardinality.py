@@ -1,9 +1,10 @@
 """Benchmark: worker memory as topics come and go: a day of posts with N distinct hashtags.
 
-    .venv/bin/python bench/cardinality.py [--hashtags 1000000] [--posts-per-hashtag-set 1]
+    .venv/bin/python bench/cardinality.py [--hashtags 1000000] [--authors 100000] [--max-seconds 7200]
 
 Generates one day of event time (evenly spread) in which every post carries 3 hashtags never seen
-before plus one of 10 common ones, replays it through the real worker on the embedded broker, and
+before plus one of 10 common ones, by one of ``--authors`` authors in turn (all distinct when it is at least
+the number of posts), replays it through the real worker on the embedded broker, and
 prints, once a second, the worker's RSS and its window-state and history key counts (the
 ``brandpulse_trend_keys`` / ``brandpulse_trend_histories`` gauges). At the end: peak RSS, peak keys,
 and keys left once event time has moved on. State is bounded when the peak key count follows the
@@ -37,7 +38,7 @@ from agents.settings import load_settings  # noqa: E402
 COMMON = [f"#common{i}" for i in range(10)]
 
 
-def generate(hashtags: int) -> list[bytes]:
+def generate(hashtags: int, authors: int = 100_000) -> list[bytes]:
     posts = hashtags // 3
     start = datetime(2024, 6, 1, tzinfo=UTC)
     step = 86_400 / max(posts, 1)
@@ -47,7 +48,7 @@ def generate(hashtags: int) -> list[bytes]:
         out.append(orjson.dumps({
             "id": f"c{i}", "text": f"new thing {tags} {COMMON[i % 10]} great day",
             "created_at": (start + timedelta(seconds=i * step)).isoformat().replace("+00:00", "Z"),
-            "author": {"id": f"u{i % 100_000}", "handle": f"u{i % 100_000}"},
+            "author": {"id": f"u{i % authors}", "handle": f"u{i % authors}"},
         }))
     # One post a day later: event time moves on, so quiet topics expire.
     out.append(orjson.dumps({"id": "end", "text": "the end #end", "created_at": "2024-06-03T00:00:00Z",
@@ -80,7 +81,8 @@ def gauges(url: str) -> dict[str, float]:
         body = r.read().decode()
     out: dict[str, float] = {"series": sum(1 for line in body.splitlines() if line and not line.startswith("#"))}
     for line in body.splitlines():
-        for name in ("brandpulse_trend_keys ", "brandpulse_trend_histories ", "brandpulse_posts_total{"):
+        for name in ("brandpulse_trend_keys ", "brandpulse_trend_histories ", "brandpulse_posts_total{",
+                     "brandpulse_influence_authors "):
             if line.startswith(name):
                 out[name.strip(" {")] = out.get(name.strip(" {"), 0) + float(line.rsplit(" ", 1)[1])
     return out
@@ -102,11 +104,15 @@ async def produce(bootstrap: list[str], topic: str, messages: list[bytes]) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hashtags", type=int, default=1_000_000)
+    parser.add_argument("--authors", type=int, default=100_000, help="distinct authors, taken in turn")
     parser.add_argument("--idle-grace", default="3")
+    parser.add_argument("--max-seconds", type=float, default=7200,
+                        help="stop watching after this long, drained or not, and print the figures so far")
     args = parser.parse_args()
-    messages = generate(args.hashtags)
+    messages = generate(args.hashtags, args.authors)
     print(f"{len(messages):,} posts over one day of event time, {args.hashtags:,} distinct hashtags "
-          f"+ 10 common ones; {os.cpu_count()} cores", flush=True)
+          f"+ 10 common ones, {min(args.authors, len(messages) - 1):,} distinct authors; {os.cpu_count()} cores",
+          flush=True)
     with EmbeddedBroker() as broker:
         values = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"card-{uuid.uuid4().hex[:6]}",
                   "BRANDPULSE_WEB_PORT": str(free_port()), "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
@@ -119,12 +125,12 @@ def main() -> None:
         proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started = time.monotonic()
-        peak_rss = peak_keys = peak_hist = peak_series = 0
+        peak_rss = peak_keys = peak_hist = peak_series = peak_authors = 0
         first_series = 0
         done = 0.0
         last: dict[str, float] = {}
         try:
-            while time.monotonic() - started < 7200:
+            while time.monotonic() - started < args.max_seconds:
                 time.sleep(5)
                 if proc.poll() is not None:
                     raise SystemExit(f"the worker exited with {proc.returncode}")
@@ -136,12 +142,14 @@ def main() -> None:
                 peak_rss = max(peak_rss, rss)
                 peak_keys = max(peak_keys, int(last.get("brandpulse_trend_keys", 0)))
                 peak_hist = max(peak_hist, int(last.get("brandpulse_trend_histories", 0)))
+                peak_authors = max(peak_authors, int(last.get("brandpulse_influence_authors", 0)))
                 first_series = first_series or int(last["series"])
                 peak_series = max(peak_series, int(last["series"]))
                 done = last.get("brandpulse_posts_total", 0)
                 print(f"{time.monotonic() - started:6.0f} s  posts {int(done):>9,}  RSS {rss / 2**20:7.1f} MiB  "
                       f"window keys {int(last.get('brandpulse_trend_keys', 0)):>9,}  "
-                      f"histories {int(last.get('brandpulse_trend_histories', 0)):>9,}", flush=True)
+                      f"histories {int(last.get('brandpulse_trend_histories', 0)):>9,}  "
+                      f"authors {int(last.get('brandpulse_influence_authors', 0)):>9,}", flush=True)
                 if done >= len(messages) and last.get("brandpulse_trend_keys", 0) < peak_keys / 10:
                     break
             queries = {path: timed(settings.web_url + path) for path in (
@@ -152,7 +160,8 @@ def main() -> None:
     elapsed = time.monotonic() - started
     print(f"\n{int(done):,} posts in {elapsed:,.0f} s; peak RSS {peak_rss / 2**20:,.1f} MiB; "
           f"peak window keys {peak_keys:,}; peak histories {peak_hist:,}; "
-          f"window keys at the end {int(last.get('brandpulse_trend_keys', 0)):,}")
+          f"window keys at the end {int(last.get('brandpulse_trend_keys', 0)):,}; "
+          f"peak authors with influence state {peak_authors:,}")
     print(f"/metrics series: {first_series:,} at the first scrape, {peak_series:,} at the most "
           f"(the label budget: no series per hashtag or author)")
     for path, (median, worst) in queries.items():

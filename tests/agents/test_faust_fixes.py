@@ -53,3 +53,27 @@ async def test_faust_s_own_flush_returns_with_records_still_queued():
         flush = faust_fixes.FAUST_FLUSH
 
     assert len(await _flush_three(Unfixed)) < 3
+
+
+def test_the_livelock_checks_skip_a_partition_paused_on_purpose_and_only_that():
+    checked = []
+
+    class Thread:
+        def verify_event_path(self, now, tp):
+            checked.append(tp)
+
+    faust_fixes.fix_livelock_checks(Thread)
+    from aiokafka.structs import TopicPartition
+    from faust.types import TP
+
+    thread = Thread()
+    thread._consumer = SimpleNamespace(paused=lambda: {TopicPartition("posts", 1)})
+    thread.verify_event_path(0.0, TP("posts", 1))
+    thread.verify_event_path(0.0, TP("posts", 2))
+    assert checked == [TP("posts", 2)]
+
+
+def test_the_livelock_checks_of_faust_s_consumer_thread_are_the_fixed_ones():
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    assert getattr(AIOKafkaConsumerThread, faust_fixes._FIXED, False)
