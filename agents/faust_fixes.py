@@ -16,6 +16,10 @@ they are neither restored nor processed again (seen as windows with half their p
 The fixed ``flush`` waits until the queue is empty *and* no record is being handed over; it keeps the original's
 errors (a flush of a buffer that is not running, with records queued, raises). ``flush_atmost`` (Faust's
 back-pressure, ``wait_until_ebb``) is left as it is: it is meant to return early.
+
+Also here, each with its reason: ``mark_done`` (offsets processed outside Faust's stream), ``pause_fetching``
+(pause a partition at aiokafka's level: Faust's own pause drops records already fetched) and
+``fix_livelock_checks`` (Faust's livelock checks would take a paused partition for a stuck one).
 """
 
 from __future__ import annotations
