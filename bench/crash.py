@@ -119,7 +119,9 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
             "BRANDPULSE_DATA_DIR": str(out_dir / f"data-{run_id}"), "BRANDPULSE_LOG_LEVEL": log_level,
             "BRANDPULSE_WATCHLIST": json.dumps(WATCHLIST), "BRANDPULSE_ALLOWED_LATENESS_SECONDS": "60",
             "BRANDPULSE_IDLE_GRACE_SECONDS": "2", "BRANDPULSE_TOPIC_PARTITIONS": "4",
-            "BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1"}
+            "BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1",
+            # The same link in both runs: unset, it would be each worker's own URL, port and all.
+            "BRANDPULSE_DASHBOARD_URL": "https://grafana.example/d/brandpulse?var-topic={topic}&from={from_ms}&to={to_ms}"}
     settings = load_settings({**base, "BRANDPULSE_WEB_PORT": "6066"})
     asyncio.run(ensure_topics(settings))
     started = 0
@@ -193,7 +195,9 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
     events: dict[str, dict] = {}
     for rec in alerts:
         e = orjson.loads(rec.value)
-        events[e["id"]] = {k: v for k, v in e.items() if k != "time"}
+        # ``source`` names the deployment (its app id), which differs between the two runs by design.
+        events[e["id"]] = {k: v for k, v in e.items() if k not in ("time", "source")}
+    (out_dir / f"{label}-alerts.json").write_bytes(orjson.dumps(events, option=orjson.OPT_INDENT_2))
     return {"label": label, "kills": kill_log, "replayed_s": replayed_s, "drained_s": drained_s,
             "lost": len(post_ids - ids), "duplicates": sum(c - 1 for c in copies.values()),
             "windows": len(want), "missing": len(set(want) - seen), "wrong": wrong,
@@ -255,6 +259,10 @@ def main() -> int:
     console.print(f"alerts: {len(a)} distinct events in the clean run, {len(b)} in the crash run; "
                   f"only in clean {sorted(set(a) - set(b))[:5]}, only in crash {sorted(set(b) - set(a))[:5]}, "
                   f"{len(differ)} with different contents {differ[:3]}")
+    for i in differ[:3]:
+        fields = sorted(k for k in set(a[i]["data"]) | set(b[i]["data"]) if a[i]["data"].get(k) != b[i]["data"].get(k))
+        fields += [k for k in a[i] if k != "data" and a[i][k] != b[i].get(k)]
+        console.print(f"  {i}: {fields} differ (both in {args.out}/*-alerts.json)")
     incidents = sorted({e["data"].get("incident_id") for e in a.values()
                         if e["type"].startswith("dev.brandpulse.incident")})
     console.print(f"incidents of the clean run: {incidents}")

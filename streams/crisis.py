@@ -64,6 +64,11 @@ _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 WORST_SAMPLES = 3
 RANDOM_SAMPLES = 2
 AUTHOR_COUNTERS = 32
+#: A minute window's negative authors are counted exactly up to this many (Space-Saving above it): the minute's
+#: top authors then depend only on which posts it holds, not on the order they arrived in (a replay, a crash
+#: and restart, another interleaving of partitions). An incident's counters (``AUTHOR_COUNTERS``) take the
+#: minutes in order, so they are as deterministic.
+MINUTE_AUTHOR_COUNTERS = 256
 TOP_AUTHORS = 5
 TERM_COUNTERS = 40
 TOP_RISING_TERMS = 5
@@ -190,12 +195,20 @@ class Evidence:
                 kept.sort(key=key)  # type: ignore[arg-type]
                 del kept[limit:]
 
+    @classmethod
+    def for_minute(cls) -> Evidence:
+        """The evidence of one minute window (see ``MINUTE_AUTHOR_COUNTERS``)."""
+        return cls(authors=TermCounter(capacity=MINUTE_AUTHOR_COUNTERS))
+
     def _count_author(self, author_id: str, handle: str | None, followers: int, count: int) -> None:
         evicted = self.authors.add(author_id, count)
         if evicted is not None:
             self.profiles.pop(evicted, None)
+        # The profile of the author's post with the most followers (ties: the greatest handle), whatever the order.
+        new = (followers, handle or "")
         old = self.profiles.get(author_id)
-        self.profiles[author_id] = (handle or (old[0] if old else None), max(followers, old[1] if old else 0))
+        if old is None or new > (old[1], old[0] or ""):
+            self.profiles[author_id] = (handle or None, followers)
 
     def merge(self, other: Evidence) -> None:
         for post in other.worst + other.random:
@@ -232,6 +245,7 @@ class Evidence:
             "worst": [p.to_json() for p in self.worst],
             "random": [p.to_json() for p in self.random],
             "authors": self.authors.to_json(),
+            "author_counters": self.authors.capacity,
             "profiles": {a: list(v) for a, v in self.profiles.items()},
             "terms": self.terms.to_json(),
         }
@@ -241,7 +255,7 @@ class Evidence:
         return cls(
             worst=[NegativePost.from_json(p) for p in d["worst"]],
             random=[NegativePost.from_json(p) for p in d["random"]],
-            authors=TermCounter.from_json(d["authors"], AUTHOR_COUNTERS),
+            authors=TermCounter.from_json(d["authors"], d.get("author_counters", AUTHOR_COUNTERS)),
             profiles={a: (v[0], v[1]) for a, v in d["profiles"].items()},
             terms=TermCounter.from_json(d.get("terms", {}), TERM_COUNTERS),
         )

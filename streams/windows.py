@@ -42,9 +42,9 @@ LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
 #: limit (1 MiB) with room for the record's framing, as ``streams.influence.MAX_VALUE_BYTES``.
 MAX_VALUE_BYTES = 900_000
 #: A topic with at most this many open windows cannot reach ``MAX_VALUE_BYTES``: one window's JSON is at most
-#: ~81 kB (4,096 HLL registers, 3 x 500 terms of 40 characters, bounded evidence; measured in
+#: ~115 kB (4,096 HLL registers, 3 x 500 terms of 40 characters, 256 negative authors; measured in
 #: tests/unit/test_windows.py). Only a topic with more is measured (see :meth:`TopicWindows.shed_watermark`).
-UNMEASURED_OPEN_WINDOWS = 8
+UNMEASURED_OPEN_WINDOWS = 6
 
 
 def topic_kind(topic: str) -> TopicKind:
@@ -106,7 +106,7 @@ class WindowAcc:
             counter.add(term)
         if evidence and obs.label == "negative" and obs.post_id is not None:
             if self.evidence is None:
-                self.evidence = Evidence()
+                self.evidence = Evidence.for_minute()
             self.evidence.add_post(NegativePost(
                 post_id=obs.post_id, text=obs.text, author_id=obs.author_id, author_handle=obs.author_handle,
                 followers=obs.followers, compound=obs.compound_e4 / 1e4, created_s=obs.event_s))

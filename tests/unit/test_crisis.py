@@ -181,3 +181,36 @@ def test_merged_evidence_counts_authors_across_minutes():
     total.merge(one)
     total.merge(two)
     assert [(a.author_id, a.negatives) for a in total.top_authors()] == [("loud", 10), ("other", 1)]
+
+
+def test_a_minute_s_evidence_depends_on_its_posts_not_on_their_order():
+    """bench/crash.py found it: a clean and a crash run published the same incident with different top negative
+    authors, because a minute's 32 author counters overflowed (Space-Saving) in arrival order, and an author's
+    handle was the latest seen."""
+    import random as _random
+
+    from streams.crisis import Evidence, NegativePost
+
+    rng = _random.Random(3)
+    posts = [NegativePost(post_id=f"p{i}", text="awful", author_id=f"angry{rng.randint(0, 200)}",
+                          author_handle=f"h{i % 200}", followers=rng.randint(10, 10_000), compound=-0.8,
+                          created_s=1_717_200_000 + i % 60) for i in range(150)]
+    orders = [posts, posts[::-1], rng.sample(posts, len(posts))]
+    evidences = []
+    for order in orders:
+        ev = Evidence.for_minute()
+        for p in order:
+            ev.add_post(p)
+        evidences.append(ev)
+    first = evidences[0]
+    assert len(first.authors.counts) > 32  # more authors than an incident keeps: the case that went wrong
+    for ev in evidences[1:]:
+        assert ev.authors.counts == first.authors.counts and ev.profiles == first.profiles
+        assert ev.top_authors() == first.top_authors() and ev.samples() == first.samples()
+    # Merged into an incident's evidence in minute order, the result is the same too.
+    merged = []
+    for ev in evidences:
+        incident = Evidence()
+        incident.merge(Evidence.from_json(ev.to_json()))
+        merged.append(incident.top_authors())
+    assert merged[0] == merged[1] == merged[2]
