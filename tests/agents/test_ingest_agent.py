@@ -337,3 +337,40 @@ async def test_posts_the_consumer_skipped_are_read_again_and_processed_in_order(
     assert sample(app, "brandpulse_records_refetched_total", stage="ingest") == 2
     mentions = [m for c in sent.kwargs(sent.mentions) if c["value"] for m in orjson.loads(c["value"])["mentions"]]
     assert sorted({m["source_offset"] for m in mentions}) == [0, 1, 2, 3]
+
+
+async def test_posts_skipped_before_the_first_one_after_an_assignment_are_read_again(make_app, outputs, monkeypatch):
+    """A hole right after the committed offset Faust sought to on assignment: the stage has no offset of its own
+    to compare with yet, so it compares with the committed one. Left alone, Faust would never commit the
+    partition again and this worker would never process those posts."""
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    import agents.continuity
+
+    reads, done = [], []
+
+    async def read_range(bootstrap, topic_name, partition, start, end, **kw):
+        reads.append((partition, start, end))
+        return [SimpleNamespace(topic=topic_name, partition=partition, offset=o, key=None, headers=[],
+                                timestamp=1709294400000, value=raw({**POST, "id": f"again-{o}"}))
+                for o in range(start, end)]
+
+    async def mark_done(consumer, tp, start, end):
+        done.append((tp.partition, start, end))
+        return True
+
+    monkeypatch.setattr(agents.continuity, "read_range", read_range)
+    monkeypatch.setattr(agents.continuity.faust_fixes, "mark_done", mark_done)
+    app = make_app()
+    sent = outputs(app)
+    async with app.bp.ingest_agent.test_context() as agent:
+        app.consumer._committed_offset[TP(app.bp.topics.posts.get_topic_name(), 0)] = 0
+        agent.sent_offset += 2  # offsets 0 and 1 never reach the stream
+        await agent.put(raw({**POST, "id": "p3"}))  # offset 2, the first the stream delivers
+        await agent.put(raw({**POST, "id": "p4"}))  # offset 3
+
+    assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"again-0", b"again-1", b"p3", b"p4"]
+    assert reads == [(0, 0, 2)] and done == [(0, 0, 2)]
+    assert sample(app, "brandpulse_records_refetched_total", stage="ingest") == 2
