@@ -8,9 +8,10 @@ this way in 3 of 12 runs (docs/reliability.md).
 
 A stage therefore checks that the offsets of each input partition follow on from the last record it took, and
 the first record after an assignment against the committed offset Faust sought to (a hole there would also keep
-Faust from ever committing the partition again). A hole is read again from Kafka (:func:`agents.broker.read_range`) and put before the record after it, and Faust
-is told those offsets are done (:func:`agents.faust_fixes.mark_done`), so that its commits can pass them. A
-hole with no records in it (a transactional producer's commit markers, compaction) costs one fetch.
+Faust from ever committing the partition again). A hole is read again from Kafka (:func:`agents.broker.read_range`)
+and put before the record after it, and Faust is told those offsets are done (:func:`agents.faust_fixes.mark_done`),
+so that its commits can pass them. A hole with no records in it (a transactional producer's commit markers,
+compaction) costs one fetch.
 """
 
 from __future__ import annotations
