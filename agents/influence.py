@@ -39,7 +39,6 @@ from schemas.records import RejectReason
 from streams.enrich import BRAND_PREFIX
 from streams.influence import (
     MAP_DEPTH,
-    MAX_VALUE_BYTES,
     SIZES,
     ActivityIn,
     AuthorState,
@@ -48,7 +47,7 @@ from streams.influence import (
     iso_utc,
 )
 from streams.places import gazetteer, locate
-from streams.windows import topic_kind
+from streams.windows import MAX_VALUE_BYTES, topic_kind
 
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp

@@ -72,9 +72,6 @@ MAX_SEEN_POSTS = 1_024
 MAX_OBSERVED_PER_POST = 32
 #: Longest post text kept as evidence.
 MAX_TEXT = 280
-#: Largest serialised table value: under Kafka's default message limit (1 MiB) with room for the record's
-#: framing. A value that would be larger is compacted (``compact``) until it fits.
-MAX_VALUE_BYTES = 900_000
 _KINDS = frozenset(("original", "retweet", "reply", "quote"))
 
 #: Authors a ranking holds per topic, window and sentiment (the top 5 are read from them).

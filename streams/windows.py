@@ -38,8 +38,9 @@ from streams.sketches import TOP_TERMS, DistinctCounter, TermCounter
 RESOLUTIONS: tuple[tuple[str, int], ...] = (("minute", 60), ("hour", 3600))
 _SIZES = dict(RESOLUTIONS)
 LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
-#: Largest serialised ``TopicWindows`` (a ``trend-windows`` changelog record): under Kafka's default message
-#: limit (1 MiB) with room for the record's framing, as ``streams.influence.MAX_VALUE_BYTES``.
+#: Largest serialised table value (a changelog record): under Kafka's default message limit (1 MiB) with room
+#: for the record's framing. A ``TopicWindows`` that would be larger sheds its oldest windows
+#: (:meth:`TopicWindows.shed_watermark`); an influence value is compacted (``streams.influence``).
 MAX_VALUE_BYTES = 900_000
 #: A topic with at most this many open windows cannot reach ``MAX_VALUE_BYTES``: one window's JSON is at most
 #: ~115 kB (4,096 HLL registers, 3 x 500 terms of 40 characters, 256 negative authors; measured in
