@@ -278,12 +278,13 @@ class Trends:
     # -- closing ------------------------------------------------------------------------------------
 
     async def _close_due(self, shed: dict[bytes, tuple[TopicWindows, int]] | None = None) -> None:
+        shed = shed or {}
         if self.needs_rebuild and not self.app.rebalancing and self.app.tables.recovery.completed.is_set():
             self._rebuild()
         now = monotonic()
         stats_topic = self.app.bp.topics.stats
         closing: list[tuple[bytes, TopicWindows, list[WindowStats], int]] = []
-        for key, (tw, at) in (shed or {}).items():
+        for key, (tw, at) in shed.items():
             # Ahead of the watermark, so that the value fits: see TopicWindows.shed_watermark.
             watermark = max(at, self.watermarks.watermark(self.partition_of(key), now) or at)
             closed = tw.close(watermark, lateness_s=self.lateness, idle_s=self.idle,
@@ -294,7 +295,7 @@ class Trends:
             watermark = self.watermarks.watermark(p, now)
             if watermark is None:
                 continue
-            seen: set[bytes] = set(shed or ())
+            seen: set[bytes] = set(shed)
             while heap and heap[0][0] <= watermark:
                 _, key = heapq.heappop(heap)
                 if key in seen:
@@ -344,7 +345,7 @@ class Trends:
                 self.latest_minutes.pop(tw.topic, None)
                 self.metrics.trend_keys_expired.inc()
                 continue
-            if closed or key in (shed or ()):
+            if closed or key in shed:
                 self.table[key] = tw
             self._schedule(key, tw)
         self.metrics.trend_keys.set(len(self.table))
