@@ -52,14 +52,6 @@ class Refetched:
     message: RefetchedMessage
 
 
-def committed_offset(app: BrandpulseApp, tp: TP) -> int | None:
-    """The offset Faust sought ``tp`` to on assignment (the group's committed one), if it knows one. Faust
-    keeps it in ``Consumer._committed_offset`` (private), and also moves it as it commits."""
-    committed = getattr(app.consumer, "_committed_offset", None)
-    offset = committed.get(tp) if committed is not None else None
-    return offset if isinstance(offset, int) and offset >= 0 else None
-
-
 async def with_skipped(app: BrandpulseApp, stage: str, events: list[Any],
                        expected: MutableMapping[int, int]) -> list[Any]:
     """``events`` with the records Faust skipped before any of them put in front of it, in offset order.
@@ -77,7 +69,7 @@ async def with_skipped(app: BrandpulseApp, stage: str, events: list[Any],
             # is where it must start. A hole there is Faust's skip too; left alone, Faust never commits the
             # partition again ("Has not committed ... at all since worker start", logged at ERROR) and this
             # worker never processes those records.
-            start = committed_offset(app, msg.tp)
+            start = faust_fixes.committed_offset(app.consumer, msg.tp)
         if start is not None and msg.offset > start:
             records = await read_range(settings.bootstrap_servers, msg.topic, msg.partition, start, msg.offset,
                                        options=settings.kafka_client_options(), timeout=60.0)

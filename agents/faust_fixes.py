@@ -17,9 +17,10 @@ The fixed ``flush`` waits until the queue is empty *and* no record is being hand
 errors (a flush of a buffer that is not running, with records queued, raises). ``flush_atmost`` (Faust's
 back-pressure, ``wait_until_ebb``) is left as it is: it is meant to return early.
 
-Also here, each with its reason: ``mark_done`` (offsets processed outside Faust's stream), ``pause_fetching``
-(pause a partition at aiokafka's level: Faust's own pause drops records already fetched) and
-``fix_livelock_checks`` (Faust's livelock checks would take a paused partition for a stuck one).
+Also here, each with its reason: ``mark_done`` (offsets processed outside Faust's stream), ``committed_offset``
+(where Faust sought a partition to), ``pause_fetching`` (pause a partition at aiokafka's level: Faust's own pause
+drops records already fetched) and ``fix_livelock_checks`` (Faust's livelock checks would take a paused
+partition for a stuck one).
 """
 
 from __future__ import annotations
@@ -114,9 +115,17 @@ async def mark_done(consumer: Any, tp: Any, start: int, end: int) -> bool:
     return True
 
 
-async def pause_fetching(consumer: Any, tps: Any, *, paused: bool) -> set[Any]:
-    """Stop (``paused``) or restart fetching ``tps`` in the aiokafka consumer under Faust's, and return the
-    partitions it applied to (those still assigned).
+def committed_offset(consumer: Any, tp: Any) -> int | None:
+    """The offset Faust sought ``tp`` to on assignment (the group's committed one), if it knows one. Faust keeps
+    it in ``Consumer._committed_offset`` (private), and also moves it as it commits."""
+    committed = getattr(consumer, "_committed_offset", None)
+    offset = committed.get(tp) if committed is not None else None
+    return offset if isinstance(offset, int) and offset >= 0 else None
+
+
+async def pause_fetching(consumer: Any, tps: Any, *, paused: bool) -> None:
+    """Stop (``paused``) or restart fetching ``tps`` (those still assigned) in the aiokafka consumer under
+    Faust's.
 
     Faust's own ``Consumer.pause_partitions`` only takes a partition out of the set its fetch loop delivers: the
     records of it that the loop already holds are dropped, while aiokafka's read position has moved past them,
@@ -129,15 +138,11 @@ async def pause_fetching(consumer: Any, tps: Any, *, paused: bool) -> set[Any]:
     from aiokafka.structs import TopicPartition
 
     thread = consumer._thread
-    applied: set[Any] = set()
 
     async def apply() -> None:
         kafka = thread._ensure_consumer()
         assigned = kafka.assignment()
         parts = [TopicPartition(tp.topic, tp.partition) for tp in tps]
-        parts = [tp for tp in parts if tp in assigned]
-        (kafka.pause if paused else kafka.resume)(*parts)
-        applied.update(parts)
+        (kafka.pause if paused else kafka.resume)(*[tp for tp in parts if tp in assigned])
 
     await thread.call_thread(apply)
-    return applied
