@@ -164,8 +164,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         limit. A partition not known to have records left is never what holds the others back for long: it
         counts as idle after the grace period. The pause is aiokafka's, not Faust's (see
         ``faust_fixes.pause_fetching``): Faust's drops the records it has already fetched."""
-        for p in [p for p in paused if p not in progress.partitions]:
-            paused.discard(p)
+        paused.intersection_update(progress.partitions)  # a revoked partition is no longer ours to resume
         ahead = progress.ahead(settings.max_partition_drift_seconds, monotonic())
         name = topics.posts.get_topic_name()
         # Every partition ahead is paused again: aiokafka forgets a pause when the group assigns the partition
