@@ -181,6 +181,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             log.debug("posts partitions %s resumed", sorted(resume))
         paused.difference_update(resume)
         paused.update(pause)
+        progress.paused = frozenset(paused)
         metrics.partitions_paused.set(len(paused))
 
     def stamp(watermark: int) -> list[tuple[str, bytes]]:
@@ -347,6 +348,12 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         return float("nan") if watermark is None else time() - watermark
 
     metrics.event_time_lag.set_function(event_time_lag)
+
+    def partition_drift() -> float:
+        drift = progress.drift(monotonic())
+        return float("nan") if drift is None else float(drift)
+
+    metrics.partition_drift.set_function(partition_drift)
 
     @app.timer(interval=1.0, name="announce_watermark")
     async def announce_when_idle() -> None:

@@ -118,6 +118,11 @@ class Metrics:
             "brandpulse_posts_partitions_paused", "Posts partitions ingest has paused for running too far ahead "
             "of the slowest one in event time (BRANDPULSE_MAX_PARTITION_DRIFT_SECONDS).", registry=r,
         )
+        self.partition_drift = Gauge(
+            "brandpulse_posts_partition_drift_seconds", "Event time of the newest post of this worker's furthest-ahead "
+            "posts partition minus its watermark (the slowest one): how far apart alignment lets them run (NaN "
+            "before the watermark is known).", registry=r,
+        )
         self.partition_pauses = Counter(
             "brandpulse_posts_partition_pauses", "Times ingest paused a posts partition for running too far ahead "
             "of the slowest one in event time (watermark alignment).", registry=r,
@@ -267,6 +272,7 @@ class Metrics:
             self.windows_emitted.labels(resolution=resolution)
             self.window_delay.labels(resolution=resolution)
         self.event_time_lag.set(float("nan"))
+        self.partition_drift.set(float("nan"))
         for brand in brands:
             self.brand_released(brand)
             for label in LABELS:

@@ -44,6 +44,10 @@ class SourceProgress:
     backlog: frozenset[int] = frozenset()
     #: Partitions known to have nothing left to process: the idle grace applies as it is.
     caught_up: frozenset[int] = frozenset()
+    #: Partitions paused for running ahead (watermark alignment): they have records left by definition, and the
+    #: highwater a paused partition last reported goes stale, so they never count as idle either. Counted idle,
+    #: a paused partition would let the watermark pass posts it has still to deliver.
+    paused: frozenset[int] = frozenset()
     assign_grace_s: float = ASSIGN_GRACE_S
     #: partition -> the next offset to process (what this worker has processed of it, good or bad). Forgotten
     #: with the partition: after a rebalance the consumer reads again from the committed offset, which may be
@@ -63,13 +67,14 @@ class SourceProgress:
             self.positions.pop(p, None)
         self.backlog -= partitions
         self.caught_up -= partitions
+        self.paused -= partitions
 
     def lag(self, backlog: set[int], caught_up: set[int]) -> None:
         """What the consumer knows of each partition: records left to process, or none (the rest: unknown)."""
         self.backlog, self.caught_up = frozenset(backlog), frozenset(caught_up)
 
     def _idle(self, partition: int, newest: int | None, seen: float, now: float) -> bool:
-        if partition in self.backlog:
+        if partition in self.backlog or partition in self.paused:
             return False
         grace = self.idle_grace_s
         if newest is None and partition not in self.caught_up:
@@ -105,6 +110,15 @@ class SourceProgress:
             return frozenset()
         return frozenset(p for p, (newest, _) in self.partitions.items()
                          if newest is not None and newest > watermark + max_drift_s)
+
+    def drift(self, now: float) -> int | None:
+        """How far the newest post of the furthest-ahead partition is past the watermark, in seconds (None while
+        the watermark is unknown)."""
+        watermark = self.watermark(now)
+        newest = [n for n, _ in self.partitions.values() if n is not None]
+        if watermark is None or not newest:
+            return None
+        return max(0, max(newest) - watermark)
 
     def idle(self, now: float) -> frozenset[int]:
         """The partitions that no longer hold the watermark back."""
