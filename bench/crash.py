@@ -35,6 +35,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -111,6 +112,42 @@ def sentinels_after(data_end_s: int) -> list[dict]:
     return [{**s, "created_at": at} for s in sentinels()]
 
 
+class DriftSampler(threading.Thread):
+    """Reads the running workers' ``brandpulse_posts_partition_drift_seconds`` every 2 s and keeps the largest:
+    how far apart in event time watermark alignment let the posts partitions run; and the windows each closed
+    early (``brandpulse_trend_windows_closed_early_total``, summed over the workers)."""
+
+    def __init__(self, running: list[tuple[subprocess.Popen, dict[str, str]]]) -> None:
+        super().__init__(daemon=True)
+        self.running, self.max_drift, self.stopped = running, 0.0, threading.Event()
+        self.shed: dict[str, float] = {}  # worker port -> windows it closed early
+
+    @property
+    def closed_early(self) -> int:
+        return int(sum(self.shed.values()))
+
+    def run(self) -> None:
+        while not self.stopped.wait(2.0):
+            for _, values in list(self.running):
+                try:
+                    url = f"http://127.0.0.1:{values['BRANDPULSE_WEB_PORT']}/metrics"
+                    with urllib.request.urlopen(url, timeout=2) as resp:
+                        text = resp.read().decode()
+                except OSError:
+                    continue  # killed, or not serving yet
+                for line in text.splitlines():
+                    if line.startswith("brandpulse_posts_partition_drift_seconds "):
+                        value = float(line.split()[1])
+                        if value == value:  # not NaN
+                            self.max_drift = max(self.max_drift, value)
+                    elif line.startswith("brandpulse_trend_windows_closed_early_total "):
+                        self.shed[values["BRANDPULSE_WEB_PORT"]] = float(line.split()[1])
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
 def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, workers: int, kills: int, rate: float,
         seed: int, out_dir: Path, label: str, data_end_s: int, log_level: str = "warn") -> dict:
     run_id, n_posts = uuid.uuid4().hex[:8], len(post_ids)
@@ -134,6 +171,8 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
         return proc, values
 
     running = [new_worker() for _ in range(workers)]
+    drift = DriftSampler(running)
+    drift.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | running[0][1]
     began = time.monotonic()
     replay = subprocess.Popen([sys.executable, "-m", "agents", "replay", str(path), "--rate", str(rate)], cwd=ROOT,
@@ -176,12 +215,17 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
         time.sleep(5)
     drained_s = time.monotonic() - began
     alerts = asyncio.run(read_topic(bootstrap, settings.alerts_topic, timeout=120))
+    rankings: dict[tuple, dict] = {}  # (topic, resolution, window start) -> its latest ranking
+    for rec in asyncio.run(read_topic(bootstrap, settings.influencers_topic, timeout=120)):
+        r = orjson.loads(rec.value)
+        rankings[(r["topic"], r["resolution"], r["window_start"])] = r
     late = asyncio.run(read_topic(bootstrap, settings.late_topic, timeout=120))
     if late:  # which stage set them aside, and why (the detail's first words)
         from schemas.codec import read_dead_letter_headers
 
         why = Counter(read_dead_letter_headers(r.headers).get("brandpulse.detail", "?")[:48] for r in late)
         console.print(f"  {label}: {len(late)} mentions set aside as late, e.g. {why.most_common(4)}")
+    drift.stop()
     for proc, _ in running:
         stop_process(proc, timeout=30, name="worker")
 
@@ -202,7 +246,7 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
             "lost": len(post_ids - ids), "duplicates": sum(c - 1 for c in copies.values()),
             "windows": len(want), "missing": len(set(want) - seen), "wrong": wrong,
             "published_twice": len(stats) - len(seen), "late": len(late), "alert_records": len(alerts),
-            "events": events}
+            "events": events, "rankings": rankings, "max_drift_s": drift.max_drift, "closed_early": drift.closed_early}
 
 
 def main() -> int:
@@ -242,12 +286,13 @@ def main() -> int:
     table = Table(title=f"bench/crash.py, {len(posts):,} posts at {args.rate:,.0f}/s, {datetime.now(UTC):%Y-%m-%d}",
                   title_justify="left")
     for col in ("run", "kills at (s)", "lost", "duplicates", "windows wrong / missing", "published twice",
-                "late", "alert events (records)", "replay / drained (s)"):
+                "late", "alert events (records)", "max drift (s)", "closed early", "replay / drained (s)"):
         table.add_column(col)
     for r in runs:
         table.add_row(r["label"], ", ".join(map(str, r["kills"])) or "-", str(r["lost"]), f"{r['duplicates']:,}",
                       f"{r['wrong']} / {r['missing']} of {r['windows']:,}", f"{r['published_twice']:,}",
-                      str(r["late"]), f"{len(r['events'])} ({r['alert_records']})",
+                      str(r["late"]), f"{len(r['events'])} ({r['alert_records']})", f"{r['max_drift_s']:,.0f}",
+                      str(r["closed_early"]),
                       f"{r['replayed_s']:.0f} / {r['drained_s']:.0f}")
     console.print(table)
     ok = all(r["lost"] == 0 and r["wrong"] == 0 and r["missing"] == 0 for r in runs)
@@ -263,10 +308,15 @@ def main() -> int:
         fields = sorted(k for k in set(a[i]["data"]) | set(b[i]["data"]) if a[i]["data"].get(k) != b[i]["data"].get(k))
         fields += [k for k in a[i] if k != "data" and a[i][k] != b[i].get(k)]
         console.print(f"  {i}: {fields} differ (both in {args.out}/*-alerts.json)")
+    ra, rb = runs[0]["rankings"], runs[1]["rankings"]
+    rdiffer = sorted(k for k in set(ra) & set(rb) if ra[k] != rb[k])
+    console.print(f"influencer rankings (the latest per topic and window): {len(ra):,} in the clean run, "
+                  f"{len(rb):,} in the crash run; only in clean {len(set(ra) - set(rb))}, only in crash "
+                  f"{len(set(rb) - set(ra))}, {len(rdiffer)} with different contents {rdiffer[:3]}")
     incidents = sorted({e["data"].get("incident_id") for e in a.values()
                         if e["type"].startswith("dev.brandpulse.incident")})
     console.print(f"incidents of the clean run: {incidents}")
-    ok = ok and a == b
+    ok = ok and a == b and ra == rb
     console.print("[green]same as the oracle and the clean run[/green]" if ok else "[red]DIFFERS (see above)[/red]")
     return 0 if ok else 1
 
