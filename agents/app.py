@@ -98,6 +98,9 @@ def create_app(settings: Settings) -> BrandpulseApp:
         producer_max_request_size=1_048_576,
         stream_publish_on_commit=False,  # sends go out at once; agents await their delivery per batch
         consumer_max_fetch_size=max(settings.max_message_bytes + 64_000, 1_048_576),
+        # With the posts stream's buffer (agents.topics), this bounds what a paused partition still delivers
+        # (watermark alignment, agents.ingest.align): unset, a poll hands out everything fetched.
+        broker_max_poll_records=settings.consumer_max_poll_records,
         web_enabled=True,
         web_tables_enabled=False,  # Faust's own /table/ pages: unauthenticated, and they cannot show our values
         web_bind=settings.web_host,

@@ -139,6 +139,24 @@ class Settings(BaseSettings):
         "slowest partition passes them, so the drift bounds how many are open at once when a backlog is read "
         "unevenly.",
     )
+    consumer_max_poll_records: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="Most records the consumer hands to the stages per poll (Faust's `broker_max_poll_records`). "
+        "What it fetched but has not handed out stays behind a pause, so alignment stops a partition within this "
+        "many records of deciding to; what it handed out is processed.",
+    )
+    posts_buffer_records: int = Field(
+        4_096,
+        ge=1,
+        le=100_000,
+        description="Most input posts fetched but not yet processed (the posts stream's buffer, Faust's "
+        "`stream_buffer_maxsize` by default). With `BRANDPULSE_CONSUMER_MAX_POLL_RECORDS` it bounds how far a "
+        "partition runs past the drift alignment allows: what the consumer handed out is processed, paused or "
+        "not. Smaller keeps a sparse backlog's partitions closer in event time, at a cost in throughput "
+        "(docs/trends.md).",
+    )
     topic_idle_seconds: int = Field(
         3_600,
         ge=60,

@@ -72,8 +72,8 @@ class Topics:
 
     @classmethod
     def create(cls, app: faust.App, settings: Settings) -> Topics:
-        def raw(name: str) -> faust.TopicT:
-            return app.topic(
+        def raw(name: str, maxsize: int | None = None) -> faust.TopicT:
+            topic = app.topic(
                 name,
                 key_type=bytes,
                 value_type=bytes,
@@ -82,9 +82,14 @@ class Topics:
                 partitions=settings.topic_partitions,
                 replicas=settings.topic_replication_factor,
             )
+            # faust-streaming 0.15.3's App.topic() takes a maxsize and drops it; the channel reads the attribute
+            # when its queue is made and passes it on to the agent's clone. None: Faust's stream_buffer_maxsize.
+            topic.maxsize = maxsize
+            return topic
 
         return cls(
-            posts=raw(settings.posts_topic),
+            # A small buffer: what it holds, a pause of alignment cannot stop (agents.ingest.align).
+            posts=raw(settings.posts_topic, maxsize=settings.posts_buffer_records),
             enriched=raw(settings.enriched_topic),
             dlq=raw(settings.dlq_topic),
             mentions=raw(settings.mentions_topic),

@@ -366,3 +366,14 @@ async def test_posts_skipped_before_the_first_one_after_an_assignment_are_read_a
     assert [c["key"] for c in sent.kwargs(sent.enriched)] == [b"again-0", b"again-1", b"p3", b"p4"]
     assert [r[1:] for r in reads] == [(0, 0, 2)] and done == [(0, 0, 2)]
     assert sample(app, "brandpulse_records_refetched_total", stage="ingest") == 2
+
+
+def test_the_consumer_hands_out_and_buffers_only_what_alignment_can_stop(make_app):
+    """What a poll hands out, and what the posts stream's buffer holds, a pause of alignment can no longer stop:
+    both reach Faust from the settings; the other stages keep Faust's buffer."""
+    app = make_app()
+    assert (app.conf.broker_max_poll_records, app.bp.topics.posts.maxsize) == (500, 4_096)
+    assert app.bp.topics.mentions.maxsize is None and app.conf.stream_buffer_maxsize == 4_096
+    app = make_app(consumer_max_poll_records="50", posts_buffer_records="200")
+    assert (app.conf.broker_max_poll_records, app.bp.topics.posts.maxsize) == (50, 200)
+    assert app.bp.topics.posts.clone(is_iterator=True).maxsize == 200  # the agent's stream reads a clone
