@@ -88,7 +88,7 @@ class Topics:
             return topic
 
         return cls(
-            # A small buffer: what it holds, a pause of alignment cannot stop (agents.ingest.align).
+            # Its own buffer size: what it holds, a pause of alignment cannot stop (agents.ingest.align).
             posts=raw(settings.posts_topic, maxsize=settings.posts_buffer_records),
             enriched=raw(settings.enriched_topic),
             dlq=raw(settings.dlq_topic),

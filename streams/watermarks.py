@@ -44,9 +44,10 @@ class SourceProgress:
     backlog: frozenset[int] = frozenset()
     #: Partitions known to have nothing left to process: the idle grace applies as it is.
     caught_up: frozenset[int] = frozenset()
-    #: Partitions paused for running ahead (watermark alignment): they have records left by definition, and the
-    #: highwater a paused partition last reported goes stale, so they never count as idle either. Counted idle,
-    #: a paused partition would let the watermark pass posts it has still to deliver.
+    #: Partitions paused for running ahead (watermark alignment): never idle. A paused partition is fetched no
+    #: more, so the highwater it last reported goes stale and cannot tell whether it has records left. Counted
+    #: idle, it would let the watermark pass posts it has still to deliver. Being ahead, it is not what holds the
+    #: watermark back, unless every other partition is idle, and then it is no longer ahead and is resumed.
     paused: frozenset[int] = frozenset()
     assign_grace_s: float = ASSIGN_GRACE_S
     #: partition -> the next offset to process (what this worker has processed of it, good or bad). Forgotten
