@@ -178,6 +178,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                           sorted(pause - paused), settings.max_partition_drift_seconds)
         if resume:
             await faust_fixes.pause_fetching(app.consumer, {TP(name, p) for p in resume}, paused=False)
+            progress.resume(resume, monotonic())
             log.debug("posts partitions %s resumed", sorted(resume))
         paused.difference_update(resume)
         paused.update(pause)

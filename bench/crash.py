@@ -254,6 +254,8 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
         # ``source`` names the deployment (its app id), which differs between the two runs by design.
         events[e["id"]] = {k: v for k, v in e.items() if k not in ("time", "source")}
     (out_dir / f"{label}-alerts.json").write_bytes(orjson.dumps(events, option=orjson.OPT_INDENT_2))
+    (out_dir / f"{label}-rankings.json").write_bytes(orjson.dumps({"|".join(k): v for k, v in sorted(rankings.items())},
+                                                                  option=orjson.OPT_INDENT_2))
     return {"label": label, "kills": kill_log, "replayed_s": replayed_s, "drained_s": drained_s,
             "lost": len(post_ids - ids), "duplicates": sum(c - 1 for c in copies.values()),
             "windows": len(want), "missing": len(set(want) - seen), "wrong": wrong,
@@ -326,7 +328,8 @@ def main() -> int:
     rdiffer = sorted(k for k in set(ra) & set(rb) if ra[k] != rb[k])
     console.print(f"influencer rankings (the latest per topic and window): {len(ra):,} in the clean run, "
                   f"{len(rb):,} in the crash run; only in clean {len(set(ra) - set(rb))}, only in crash "
-                  f"{len(set(rb) - set(ra))}, {len(rdiffer)} with different contents {rdiffer[:3]}")
+                  f"{len(set(rb) - set(ra))}, {len(rdiffer)} with different contents {rdiffer[:3]} "
+                  f"(both in {args.out}/*-rankings.json)")
     incidents = sorted({e["data"].get("incident_id") for e in a.values()
                         if e["type"].startswith("dev.brandpulse.incident")})
     console.print(f"incidents of the clean run: {incidents}")

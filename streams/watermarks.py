@@ -61,6 +61,16 @@ class SourceProgress:
         for p in partitions:
             self.partitions.setdefault(p, (None, now))
 
+    def resume(self, partitions: set[int], now: float) -> None:
+        """Partitions alignment has resumed: the idle grace starts again from now. Until the consumer fetches
+        from one again, the highwater it reported before the pause still stands and may say it has nothing
+        left, and its last post is as old as the pause: counted idle at once, it would let the watermark pass
+        the posts it is about to deliver."""
+        for p in partitions:
+            if p in self.partitions:
+                self.partitions[p] = (self.partitions[p][0], now)
+        self.paused -= partitions
+
     def forget(self, partitions: set[int]) -> None:
         """Partitions this worker no longer reads (after a rebalance)."""
         for p in partitions:

@@ -196,3 +196,22 @@ def test_a_paused_partition_never_counts_as_idle():
     assert sp.idle(now=11) == frozenset() and sp.watermark(now=11) == 2_000
     sp.forget({1})
     assert sp.paused == frozenset()
+
+
+def test_a_resumed_partition_gets_the_idle_grace_again():
+    """Resumed after a long pause, a partition's last post is as old as the pause, and until the consumer
+    fetches from it again its stale highwater says it has nothing left: counted idle at once, it let the
+    watermark pass the posts it was about to deliver (bench/crash.py, 2026-12-02: 434 mentions late in a clean
+    run)."""
+    sp = SourceProgress(idle_grace_s=2)
+    sp.assign({0, 1}, now=0)
+    sp.observe(0, 1_000, now=1)
+    sp.observe(1, 2_000, now=1)
+    sp.paused = frozenset({1})
+    sp.lag(backlog={0}, caught_up={1})  # partition 1's highwater from before its pause
+    sp.observe(0, 1_900, now=30)
+    sp.resume({1}, now=30)
+    assert sp.paused == frozenset()
+    sp.observe(0, 2_500, now=31)
+    assert sp.idle(now=31) == frozenset() and sp.watermark(now=31) == 2_000  # partition 1 holds it back
+    assert sp.idle(now=32.5) == frozenset({1})  # the grace has passed since the resume with nothing fetched
