@@ -154,7 +154,6 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                               newest, now - at, *seen.get(p, (None, None)))
                 lag_state["idle"] = idle
 
-    paused: set[int] = set()  # posts partitions this stage paused for running ahead (align)
 
     async def align() -> None:
         """Pause the posts partitions that run too far ahead of the slowest one in event time, and resume them
@@ -164,7 +163,9 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         limit. A partition not known to have records left is never what holds the others back for long: it
         counts as idle after the grace period. The pause is aiokafka's, not Faust's (see
         ``faust_fixes.pause_fetching``): Faust's drops the records it has already fetched."""
-        paused.intersection_update(progress.partitions)  # a revoked partition is no longer ours to resume
+        # What this stage paused is progress.paused: the watermark must know it, and forget() drops a revoked
+        # partition from it (no longer ours to resume).
+        paused = progress.paused
         ahead = progress.ahead(settings.max_partition_drift_seconds, monotonic())
         name = topics.posts.get_topic_name()
         # Every partition ahead is paused again: aiokafka forgets a pause when the group assigns the partition
@@ -180,10 +181,8 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
             await faust_fixes.pause_fetching(app.consumer, {TP(name, p) for p in resume}, paused=False)
             progress.resume(resume, monotonic())
             log.debug("posts partitions %s resumed", sorted(resume))
-        paused.difference_update(resume)
-        paused.update(pause)
-        progress.paused = frozenset(paused)
-        metrics.partitions_paused.set(len(paused))
+        progress.paused = ahead  # (paused - resume) | pause
+        metrics.partitions_paused.set(len(ahead))
 
     def stamp(watermark: int) -> list[tuple[str, bytes]]:
         covers = ",".join(map(str, sorted(progress.covers()))).encode()
