@@ -33,9 +33,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -47,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
@@ -116,9 +119,10 @@ def sentinels_after(data_end_s: int) -> list[dict]:
 
 
 class DriftSampler(threading.Thread):
-    """Reads the running workers' ``brandpulse_posts_partition_drift_seconds`` every 2 s and keeps the largest:
-    how far apart in event time watermark alignment let the posts partitions run; and the windows each closed
-    early (``brandpulse_trend_windows_closed_early_total``, summed over the workers)."""
+    """Reads the running workers' ``/metrics`` every 2 s: every sample of
+    ``brandpulse_posts_partition_drift_seconds`` (how far apart in event time watermark alignment let the posts
+    partitions run), and the windows each worker closed early (``brandpulse_trend_windows_closed_early_total``,
+    summed over the workers)."""
 
     def __init__(self, running: list[tuple[subprocess.Popen, dict[str, str]]]) -> None:
         super().__init__(daemon=True)
@@ -132,7 +136,7 @@ class DriftSampler(threading.Thread):
 
     @property
     def median_drift(self) -> float:
-        return sorted(self.drifts)[len(self.drifts) // 2] if self.drifts else 0.0
+        return statistics.median_high(self.drifts) if self.drifts else 0.0
 
     @property
     def closed_early(self) -> int:
@@ -141,19 +145,18 @@ class DriftSampler(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(2.0):
             for _, values in list(self.running):
+                port = values["BRANDPULSE_WEB_PORT"]
                 try:
-                    url = f"http://127.0.0.1:{values['BRANDPULSE_WEB_PORT']}/metrics"
-                    with urllib.request.urlopen(url, timeout=2) as resp:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
                         text = resp.read().decode()
                 except OSError:
                     continue  # killed, or not serving yet
-                for line in text.splitlines():
-                    if line.startswith("brandpulse_posts_partition_drift_seconds "):
-                        value = float(line.split()[1])
-                        if value == value:  # not NaN
-                            self.drifts.append(value)
-                    elif line.startswith("brandpulse_trend_windows_closed_early_total "):
-                        self.shed[values["BRANDPULSE_WEB_PORT"]] = float(line.split()[1])
+                for family in text_string_to_metric_families(text):
+                    for sample in family.samples:
+                        if sample.name == "brandpulse_posts_partition_drift_seconds" and not math.isnan(sample.value):
+                            self.drifts.append(sample.value)
+                        elif sample.name == "brandpulse_trend_windows_closed_early_total":
+                            self.shed[port] = sample.value
 
     def stop(self) -> None:
         self.stopped.set()
