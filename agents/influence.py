@@ -34,7 +34,7 @@ from agents.continuity import with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
 from agents.ingest import send_dead_letter, send_part_dead_letter
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
-from schemas.codec import dumps, loads
+from schemas.codec import MENTION_COVERS, MENTION_PRODUCER, MENTION_WATERMARK, dumps, header_map, loads
 from schemas.records import RejectReason
 from streams.enrich import BRAND_PREFIX
 from streams.influence import (
@@ -47,6 +47,7 @@ from streams.influence import (
     iso_utc,
 )
 from streams.places import gazetteer, locate
+from streams.watermarks import PartitionWatermarks
 from streams.windows import MAX_VALUE_BYTES, topic_kind
 
 if TYPE_CHECKING:
@@ -105,6 +106,34 @@ class _Stage:
         self.due: list[tuple[int, bytes]] = []
         self.scheduled: set[bytes] = set()
         self.needs_rebuild = False
+        settings = app.bp.settings
+        self.lateness = settings.allowed_lateness_seconds
+        #: per input partition, the event-time watermark its records are stamped with (as on ``mentions``):
+        #: a window older than the previous one is kept until it passes (``streams.influence.kept``)
+        self.watermarks = PartitionWatermarks(
+            idle_grace_s=settings.idle_grace_seconds,
+            producer_expiry_s=max(60.0, settings.session_timeout_seconds * 3),
+            sources=frozenset(range(settings.topic_partitions)),
+        )
+
+    def observe(self, msg: Any, now: float) -> int | None:
+        """Take a record's watermark stamp, if it has one; the watermark of its partition."""
+        headers = header_map(msg.headers)
+        producer, stamp = headers.get(MENTION_PRODUCER), headers.get(MENTION_WATERMARK)
+        covers = headers.get(MENTION_COVERS)
+        if producer is not None and stamp is not None and covers is not None:
+            self.watermarks.observe(msg.partition, producer.decode(), int(stamp),
+                                    frozenset(int(p) for p in covers.split(b",") if p), now)
+        return self.watermarks.watermark(msg.partition, now)
+
+    def stamp(self, producer: tuple[str, bytes], now: float) -> list[tuple[str, bytes]]:
+        """Headers for what this stage sends on: the lowest watermark of the assigned partitions that have one,
+        and those partitions (so the next stage keeps a window until every partition has passed it)."""
+        known = {p: w for p in sorted(self.assigned) if (w := self.watermarks.watermark(p, now)) is not None}
+        if not known:
+            return [producer]
+        return [producer, (MENTION_WATERMARK, str(min(known.values())).encode()),
+                (MENTION_COVERS, ",".join(map(str, known)).encode())]
 
     def owns(self, key: bytes) -> bool:
         return partition_of(key, self.partitions) in self.assigned
@@ -115,6 +144,7 @@ class _Stage:
 
     def on_revoked(self, partitions: set[int]) -> None:
         self.assigned -= partitions
+        self.watermarks.forget(partitions)
         for p in partitions:
             self.expected.pop(p, None)
 
@@ -308,6 +338,7 @@ class Influence:
         horizon = time.time() + FUTURE_ALLOWANCE_S
         for event in events:
             msg = event.message
+            watermark = stage.observe(msg, time.monotonic())
             if not msg.value:
                 continue
             try:
@@ -343,7 +374,7 @@ class Influence:
                 if act.event_s > horizon:
                     metrics.influence_future.inc()
                     continue
-                windows = state.apply(act, msg.offset, source)
+                windows = state.apply(act, msg.offset, source, watermark, stage.lateness)
                 if not windows:
                     metrics.influence_late.labels(stage="authors").inc()
                 entry = touched.setdefault(key, (state, set(), set()))
@@ -364,12 +395,17 @@ class Influence:
         parts = [(partition_of(topic.encode(), stage.partitions),
                   dumps({"topic": topic, "candidates": standings[i:i + CANDIDATES_PER_PART]}))
                  for topic, standings in by_topic.items() for i in range(0, len(standings), CANDIDATES_PER_PART)]
-        futures += [future for future, _ in await send_batched(self.app.bp.topics.candidates, "topics", parts)]
+        now = time.monotonic()
+        headers = stage.stamp((MENTION_PRODUCER, self.app.bp.producer_id.encode()), now)
+        futures += [future for future, _ in await send_batched(self.app.bp.topics.candidates, "topics", parts,
+                                                               headers)]
         await stage.settle(futures, len(dead))
         metrics.influence_candidates.inc(sent)
         for key, (state, _, _) in touched.items():
             if stage.assigned and not stage.owns(key):
                 continue  # revoked while we waited: its new owner's changelog must not get our state
+            # Windows the watermark has passed go once their candidates are out, not while the batch folds.
+            state.prune(stage.watermarks.watermark(partition_of(key, stage.partitions), now), stage.lateness)
             stage.table[key] = state  # one changelog record per author per batch
             stage.schedule(key, state.last_event_s)
         evicted = stage.evict()
@@ -405,6 +441,7 @@ class Influence:
         dead: list[Any] = []
         for event in events:
             msg = event.message
+            watermark = stage.observe(msg, time.monotonic())
             if not msg.value:
                 continue
             try:
@@ -430,7 +467,7 @@ class Influence:
                 ranking = entry[0] if entry else (stage.index.get(key) or TopicRanking(part["topic"]))
                 entry = touched.setdefault(key, (ranking, set()))
                 for candidate in candidates:
-                    if ranking.upsert(candidate):
+                    if ranking.upsert(candidate, watermark, stage.lateness):
                         entry[1].add((candidate.resolution, candidate.start))
                     else:
                         metrics.influence_late.labels(stage="rankings").inc()
@@ -439,9 +476,7 @@ class Influence:
         published: list[str] = []
         for key, (ranking, windows) in touched.items():
             for resolution, start in sorted(windows):
-                window = ranking.windows.get((resolution, start))
-                if window is None:
-                    continue  # superseded by a newer window in the same batch
+                window = ranking.windows[(resolution, start)]  # windows go after publishing (below), not before
                 signature = window.signature()
                 if signature == window.published:
                     continue
@@ -452,9 +487,11 @@ class Influence:
         await stage.settle(futures, len(dead))
         for resolution in published:
             metrics.influence_rankings.labels(resolution=resolution).inc()
+        now = time.monotonic()
         for key, (ranking, _) in touched.items():
             if stage.assigned and not stage.owns(key):
                 continue
+            ranking.prune(stage.watermarks.watermark(partition_of(key, stage.partitions), now), stage.lateness)
             stage.persist(key, ranking)  # one changelog record per entry changed
             stage.schedule(key, ranking.last_event_s)
         evicted = stage.evict()

@@ -4,7 +4,8 @@ Flows in: ``posts`` (raw JSON bytes, any key). Flows out: ``posts.enriched`` (ke
 ``mentions`` (one record per batch and partition holding the batch's mentions, one per post and topic
 or watched brand, of the topics in that partition; headers: this worker's event-time watermark),
 ``influence.activity`` (likewise one record per batch and partition, of activities by author id: one for
-each post's author and one crediting the author of what it retweets, quotes or replies to) and
+each post's author and one crediting the author of what it retweets, quotes or replies to; the same
+watermark headers) and
 ``posts.dlq`` (the original key and bytes, the reason and source position in headers). Every output of a
 batch is delivered before the batch is acknowledged (``agents.delivery``), and metrics count what was
 delivered.
@@ -241,11 +242,12 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         outcome waits for every record that holds one of its mentions or activities."""
         mentions = [(p, v, out) for out in outcomes for p, v in out.pending]
         activities = [(p, v, out) for out in outcomes for p, v in out.pending_activities]
+        # Activities carry the same stamp: the influence stage keeps a window until the watermark passes it.
+        headers = [producer] if watermark is None else [producer, *stamp(watermark)]
         if mentions:
-            headers = [producer] if watermark is None else [producer, *stamp(watermark)]
             await send_parts(topics.mentions, "mentions", mentions, headers)
         if activities:
-            await send_parts(topics.activity, "activities", activities, None)
+            await send_parts(topics.activity, "activities", activities, headers)
         for out in outcomes:
             out.pending, out.pending_activities = [], []
 

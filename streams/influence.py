@@ -62,6 +62,29 @@ RESOLUTIONS: tuple[tuple[str, int], ...] = (("hour", 3600), ("day", 86_400))
 SIZES = dict(RESOLUTIONS)
 LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
 
+#: How far back from a key's newest window (event time) an older window is kept, at most: the key's own idle
+#: horizon (``agents.influence.KEEP_S``). Within it a window is kept until the watermark passes it (:func:`kept`).
+RETAIN_S = SIZES["day"] + SIZES["hour"]
+
+
+def kept(resolution: str, start: int, newest: int | None, watermark: int | None, lateness_s: int) -> bool:
+    """Whether one state's window is kept, given the newest window of its size in that state.
+
+    The current and the previous window always are (the queries read them). An older one is kept until the
+    watermark of the state's partition passes its end by the allowed lateness, so that no activity on time
+    for it can still come, and at most ``RETAIN_S`` behind the newest (with no watermark known, that long).
+    Keeping only the current and previous window made the standings depend on arrival order: with input
+    partitions read hours apart in event time, an author's older activity came after a newer window and was
+    left out, or not, depending on the interleaving (bench/crash.py, docs/influence.md).
+    """
+    size = SIZES[resolution]
+    if newest is None or start >= newest - size:
+        return True
+    if start <= newest - RETAIN_S:
+        return False
+    return watermark is None or start + size + lateness_s > watermark
+
+
 #: Bounds of one author's state in one window: topics, posts per topic, evicted posts remembered per topic,
 #: distinct posts, observed engagements per post. Past them the least active topic is withdrawn, the least
 #: engaging post folded into totals (and remembered, so that a later sighting does not count it again).
@@ -294,9 +317,15 @@ class PostStat:
     text: str | None = None
 
     def carry(self, retweets: int, likes: int, replies: int, *, first: bool) -> None:
-        """A sighting's carried counts. They only grow, so the largest seen is the latest."""
-        if first and not self.created_in_window:
-            self.base_retweets, self.base_likes, self.base_replies = retweets, likes, replies
+        """A sighting's carried counts. They only grow, so the largest seen is the latest and, for an older
+        post, the smallest is the earliest (its base): whatever order the sightings arrive in."""
+        if not self.created_in_window:
+            if first:
+                self.base_retweets, self.base_likes, self.base_replies = retweets, likes, replies
+            else:
+                self.base_retweets = min(self.base_retweets, retweets)
+                self.base_likes = min(self.base_likes, likes)
+                self.base_replies = min(self.base_replies, replies)
         self.retweets = max(self.retweets, retweets)
         self.likes = max(self.likes, likes)
         self.replies = max(self.replies, replies)
@@ -418,6 +447,19 @@ class AuthorWindow:
     topics: dict[str, TopicActivity] = field(default_factory=dict)
     #: topics dropped for the bound since the last candidates: the ranking is told to forget the author there
     withdrawn: set[str] = field(default_factory=set)
+    #: the author's latest profile seen in the window (by event time, then post id): the standing in a window
+    #: uses the profile the author had then, not one seen later, so it does not depend on arrival order.
+    #: [event_s, post id, handle, name, followers, listed, statuses, location]; None if no profile was seen.
+    profile: list[Any] | None = None
+    #: the author's newest activity in the window (event time)
+    last_event_s: int = 0
+
+    def take_profile(self, act: ActivityIn) -> None:
+        if act.profile_known and (self.profile is None or (act.event_s, act.post_id) > (self.profile[0],
+                                                                                        self.profile[1])):
+            self.profile = [act.event_s, act.post_id, act.handle, act.name, act.followers, act.listed,
+                            act.statuses, act.location]
+        self.last_event_s = max(self.last_event_s, act.event_s)
 
     def activity(self) -> int:
         return len(self.seen) + self.seen_extra
@@ -443,18 +485,20 @@ class AuthorWindow:
 
     def to_json(self) -> dict[str, Any]:
         return {"seen": sorted(self.seen), "seen_extra": self.seen_extra,
-                "topics": {k: v.to_json() for k, v in self.topics.items()}, "withdrawn": sorted(self.withdrawn)}
+                "topics": {k: v.to_json() for k, v in self.topics.items()}, "withdrawn": sorted(self.withdrawn),
+                "profile": self.profile, "last_event_s": self.last_event_s}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> AuthorWindow:
+        # Written before windows kept their own profile: no profile (the author's latest serves), no last event.
         return cls(set(d["seen"]), d["seen_extra"], {k: TopicActivity.from_json(v) for k, v in d["topics"].items()},
-                   set(d.get("withdrawn", ())))
+                   set(d.get("withdrawn", ())), d.get("profile"), d.get("last_event_s", 0))
 
 
 @dataclass(slots=True)
 class AuthorState:
     """One author's influence state (a table value, keyed by the author id): the latest profile, and the
-    current and previous window of each size."""
+    current and previous window of each size, and older ones until the watermark passes them (:func:`kept`)."""
 
     author_id: str
     handle: str = ""
@@ -480,9 +524,11 @@ class AuthorState:
         """Whether the post behind an activity record (its posts ``(partition, offset)``) was folded in."""
         return source is not None and source[1] <= self.sources.get(source[0], -1)
 
-    def apply(self, act: ActivityIn, offset: int | None = None,
-              source: tuple[int, int] | None = None) -> list[tuple[str, int]]:
-        """Fold one activity in; the windows it touched (none if it is older than every window kept)."""
+    def apply(self, act: ActivityIn, offset: int | None = None, source: tuple[int, int] | None = None,
+              watermark: int | None = None, lateness_s: int = 0) -> list[tuple[str, int]]:
+        """Fold one activity in; the windows it touched (none if its windows are no longer kept: see
+        :func:`kept`, given the watermark of the author's partition). Windows are dropped by :meth:`prune`,
+        once their candidates are out, never here."""
         if offset is not None and offset > self.applied_offset:
             self.applied_offset = offset
         if source is not None and source[1] > self.sources.get(source[0], -1):
@@ -496,27 +542,41 @@ class AuthorState:
         touched = []
         for resolution, size in RESOLUTIONS:
             start = act.event_s - act.event_s % size
-            newest = max((s for r, s in self.windows if r == resolution), default=None)
-            if newest is not None and start < newest - size:
-                continue  # older than the previous window: too late for this author's state
-            if newest is None or start > newest:
-                for key in [k for k in self.windows if k[0] == resolution and k[1] < start - size]:
-                    del self.windows[key]
             window = self.windows.get((resolution, start))
             if window is None:
+                if not kept(resolution, start, self.newest(resolution), watermark, lateness_s):
+                    continue  # too late for this author's state
                 window = self.windows[(resolution, start)] = AuthorWindow()
             self._fold(window, act, start)
             touched.append((resolution, start))
         self.last_event_s = max(self.last_event_s, act.event_s)
         return touched
 
+    def newest(self, resolution: str) -> int | None:
+        return max((s for r, s in self.windows if r == resolution), default=None)
+
+    def prune(self, watermark: int | None, lateness_s: int) -> int:
+        """Drop the windows no longer kept (:func:`kept`); how many went."""
+        gone = []
+        for resolution, _ in RESOLUTIONS:
+            newest = self.newest(resolution)
+            gone += [k for k in self.windows if k[0] == resolution
+                     and not kept(resolution, k[1], newest, watermark, lateness_s)]
+        for key in gone:
+            del self.windows[key]
+        return len(gone)
+
     @staticmethod
     def _fold(window: AuthorWindow, act: ActivityIn, start: int) -> None:
         window.see(act.post_id)
+        window.take_profile(act)
         for topic in act.topics:
             ps, first = window.topic(topic).stat(act.post_id)
-            if first:
-                ps.created_in_window = act.post_created_s is not None and act.post_created_s >= start
+            if not ps.created_in_window and act.post_created_s is not None and act.post_created_s >= start:
+                # Any sighting that knows the post's creation time says so (a credit may not know it): from
+                # then on its counts are all engagement received in the window, whichever sighting came first.
+                ps.created_in_window = True
+                ps.base_retweets = ps.base_likes = ps.base_replies = 0
             if act.role == "post":
                 if not ps.authored:
                     ps.authored, ps.compound_e4, ps.compound_known = True, act.compound_e4, True
@@ -544,7 +604,13 @@ class AuthorState:
         n, authored, compound_sum, known, reposts, likes, replies = totals
         mean = compound_sum / known / 10_000 if known else 0.0
         relevance = n / max(n, window.activity())
-        parts = score((self.followers, self.listed, self.statuses, reposts, likes + replies), relevance, w)
+        # The profile the author had in the window; the latest known if the window saw none (credits only).
+        if window.profile is not None:
+            _, _, handle, name, followers, listed, statuses, location = window.profile
+        else:
+            handle, name, followers, listed, statuses, location = (self.handle, self.name, self.followers,
+                                                                    self.listed, self.statuses, self.location)
+        parts = score((followers, listed, statuses, reposts, likes + replies), relevance, w)
         best_id = max(ta.posts, key=lambda k: (ta.posts[k].engagement(), ta.posts[k].authored, k), default=None)
         top_post = None
         if best_id is not None:
@@ -552,13 +618,13 @@ class AuthorState:
             top_post = {"id": best_id, "text": b.text, "retweets": b.reposts(), "likes": b.likes_received(),
                         "replies": b.replies_received()}
         return {
-            "author_id": self.author_id, "handle": self.handle or self.author_id, "name": self.name,
+            "author_id": self.author_id, "handle": handle or self.handle or self.author_id, "name": name,
             "score": round(parts.score, 6), "reach": round(parts.reach, 4), "resonance": round(parts.resonance, 4),
-            "relevance": round(parts.relevance, 4), "followers": self.followers, "listed": self.listed,
-            "statuses": self.statuses, "posts": authored, "activity": window.activity(), "retweets": reposts,
+            "relevance": round(parts.relevance, 4), "followers": followers, "listed": listed,
+            "statuses": statuses, "posts": authored, "activity": window.activity(), "retweets": reposts,
             "likes": likes, "replies": replies, "compound_mean": round(mean, 4), "sentiment": stance(mean),
-            "location": self.location, "place": _place_json(locate(self.location)), "top_post": top_post,
-            "last_event_at": iso_utc(self.last_event_s),
+            "location": location, "place": _place_json(locate(location)), "top_post": top_post,
+            "last_event_at": iso_utc(window.last_event_s or self.last_event_s),
         }
 
     def candidates(self, touched: Iterable[tuple[str, int]], topics_touched: set[str], w: InfluenceWeights,
@@ -763,7 +829,8 @@ class RankingWindow:
 
 @dataclass(slots=True)
 class TopicRanking:
-    """A topic's rankings: the current and previous window of each size.
+    """A topic's rankings: the current and previous window of each size, and older ones until the watermark
+    passes them (:func:`kept`).
 
     The ranking stage keeps these in memory, persisted as one table entry per (window, author) plus one per
     window for its ``meta`` (``entries`` / ``from_entries``), rebuilt from the table after a rebalance.
@@ -775,18 +842,13 @@ class TopicRanking:
     #: windows pruned since the owner last persisted: (resolution, start, authors they held)
     pruned: list[tuple[str, int, list[str]]] = field(default_factory=list)
 
-    def upsert(self, c: CandidateIn) -> bool:
-        """Fold one candidate in; False if its window is older than the two kept."""
-        size = SIZES[c.resolution]
-        newest = self.newest(c.resolution)
-        if newest is not None and c.start < newest - size:
-            return False
-        if newest is None or c.start > newest:
-            for key in [k for k in self.windows if k[0] == c.resolution and k[1] < c.start - size]:
-                old = self.windows.pop(key)
-                self.pruned.append((*key, [a for h in old.held.values() for a in h] + sorted(old.dirty)))
+    def upsert(self, c: CandidateIn, watermark: int | None = None, lateness_s: int = 0) -> bool:
+        """Fold one candidate in; False if its window is no longer kept (:func:`kept`, given the watermark of
+        the topic's partition). Windows are dropped by :meth:`prune`, once published, never here."""
         window = self.windows.get((c.resolution, c.start))
         if window is None:
+            if not kept(c.resolution, c.start, self.newest(c.resolution), watermark, lateness_s):
+                return False
             window = self.windows[(c.resolution, c.start)] = RankingWindow(meta_dirty=True)
         if c.influencer is None:
             window.withdraw(c.author_id)
@@ -797,6 +859,18 @@ class TopicRanking:
 
     def newest(self, resolution: str) -> int | None:
         return max((s for r, s in self.windows if r == resolution), default=None)
+
+    def prune(self, watermark: int | None, lateness_s: int) -> int:
+        """Drop the windows no longer kept (:func:`kept`), noting them for :meth:`changes`; how many went."""
+        gone = []
+        for resolution, _ in RESOLUTIONS:
+            newest = self.newest(resolution)
+            gone += [k for k in self.windows if k[0] == resolution
+                     and not kept(resolution, k[1], newest, watermark, lateness_s)]
+        for key in gone:
+            old = self.windows.pop(key)
+            self.pruned.append((*key, [a for h in old.held.values() for a in h] + sorted(old.dirty)))
+        return len(gone)
 
     def expired(self, now_event_s: int) -> bool:
         return self.last_event_s + SIZES["day"] + SIZES["hour"] <= now_event_s

@@ -54,6 +54,9 @@ async def test_a_valid_post_is_enriched_and_fanned_out_by_topic(make_app, output
     assert activity["author"]["id"] == "u1"
     assert activity["topics"] == ["#delay", "#travel", "@united"]
     assert activity["role"] == "post"
+    # stamped like the mentions: the influence stages keep a window until the watermark passes it
+    assert record["headers"] == batches[0]["headers"]
+    assert ("brandpulse.producer", app.bp.producer_id.encode()) in record["headers"]
     assert sent.dlq.await_count == 0
     assert sample(app, "brandpulse_posts_total", outcome="enriched") == 1
     assert sample(app, "brandpulse_mentions_total") == 3

@@ -266,18 +266,93 @@ def test_an_authors_sentiment_on_a_topic_is_the_label_of_their_mean(fold):
     assert s["sentiment"] == inf.stance(s["compound_mean"])
 
 
-def test_an_activity_older_than_the_previous_window_is_set_aside(fold):
+def activity(p: Post) -> list[ActivityIn]:
+    return [ActivityIn.from_json(orjson.loads(dumps(a))) for a in activities_of(enrich(p, SentimentScorer()))]
+
+
+T0_S = int(T0.timestamp())
+LATENESS = 120
+
+
+def test_an_activity_older_than_the_previous_window_is_set_aside_once_the_watermark_passed_it(fold):
     alice = author("alice")
     states = fold(post("p1", "#t", alice, minutes=180))
-    act = ActivityIn.from_json(orjson.loads(dumps(activities_of(enrich(post("p0", "#t", alice), SentimentScorer()))[0])))
-    assert states["alice"].apply(act) == [("day", int(T0.timestamp()) - int(T0.timestamp()) % 86_400)]
+    day = T0_S - T0_S % 86_400
+    # The watermark has passed the first hour's end by more than the lateness: too late for that hour.
+    assert states["alice"].apply(activity(post("p0", "#t", alice))[0], watermark=T0_S + 3600 + LATENESS,
+                                 lateness_s=LATENESS) == [("day", day)]
+    # Not yet passed: the hour is kept, however far behind the author's newest window (within a day).
+    assert states["alice"].apply(activity(post("p00", "#t", alice))[0], watermark=T0_S + 3600 + LATENESS - 1,
+                                 lateness_s=LATENESS) == [("hour", T0_S), ("day", day)]
 
 
-def test_a_new_hour_keeps_the_previous_one_and_drops_older_ones(fold):
+def test_with_no_watermark_an_older_window_is_kept_a_day_and_an_hour_behind_the_newest(fold):
+    alice = author("alice")
+    states = fold(post("p1", "#t", alice, minutes=60 * 25))
+    assert ("hour", T0_S + 3600) in dict.fromkeys(states["alice"].apply(activity(post("p0", "#t", alice,
+                                                                                     minutes=61))[0]))
+    assert ("hour", T0_S) not in dict.fromkeys(states["alice"].apply(activity(post("p00", "#t", alice))[0]))
+
+
+def test_a_new_hour_keeps_the_previous_one_and_prune_drops_older_ones_the_watermark_passed(fold):
     alice = author("alice")
     states = fold(post("p1", "#t", alice), post("p2", "#t", alice, minutes=60), post("p3", "#t", alice, minutes=120))
-    hours = sorted(s for r, s in states["alice"].windows if r == "hour")
-    assert [h - hours[0] for h in hours] == [0, 3600]
+    state = states["alice"]
+    hours = sorted(s for r, s in state.windows if r == "hour")
+    assert [h - T0_S for h in hours] == [0, 3600, 7200]  # nothing is dropped while the batch folds
+    assert state.prune(T0_S + 3600 + LATENESS - 1, LATENESS) == 0  # the first hour may still get posts
+    assert state.prune(T0_S + 3600 + LATENESS, LATENESS) == 1
+    assert sorted(s - T0_S for r, s in state.windows if r == "hour") == [3600, 7200]
+    assert state.prune(T0_S + 10 * 3600, LATENESS) == 0  # the current and previous always stay
+
+
+def test_an_authors_standings_do_not_depend_on_the_order_their_activity_arrives_in(fold):
+    """Input partitions read hours apart in event time deliver an author's activity out of order (bench/crash.py).
+    Every window's standing must come out the same as in event-time order: the same activity kept, and the
+    profile the author had in that window, not the latest one seen."""
+    import random
+
+    bob = author("bob", 10)
+    posts = []
+    for i in range(40):
+        who = author("alice", 100 * (i + 1), handle=f"alice{i}", location=f"Town {i}")
+        engagement = Engagement(likes=i, retweets=2 * i)
+        posts.append(post(f"a{i}", f"post {i} #t #x{i % 3}", who, minutes=17 * i, engagement=engagement))
+        if i % 4 == 0:
+            original = Reference(id=f"a{i}", author_id="alice", author=who)
+            posts.append(post(f"r{i}", f"RT @alice: post {i} #t", bob, minutes=17 * i + 5, kind="retweet",
+                              ref=original, engagement=Engagement(retweets=2 * i + 3)))
+
+    def standings(order: list[Post]) -> dict:
+        state = AuthorState("alice")
+        for p in order:
+            for a in activity(p):
+                if a.author_id == "alice":
+                    state.apply(a, watermark=None, lateness_s=LATENESS)
+        return {(r, s, t): state.influencer(r, s, t, UNIT, nowhere)
+                for (r, s), w in state.windows.items() for t in w.topics}
+
+    in_order = standings(posts)
+    assert len({k[:2] for k in in_order}) == 12 + 1  # every hour of the 11 h and the day: nothing left out
+    shuffled = list(posts)
+    for seed in range(5):
+        random.Random(seed).shuffle(shuffled)
+        assert standings(shuffled) == in_order
+    last = max(s for r, s, _ in in_order if r == "hour")
+    assert in_order[("hour", last, "#t")]["handle"] == "alice39"  # the window's own latest profile
+    first = min(s for r, s, _ in in_order if r == "hour")
+    assert in_order[("hour", first, "#t")]["handle"] == "alice3"  # posts 0-3 are in the first hour
+    assert in_order[("hour", first, "#t")]["followers"] == 400
+
+
+def test_an_older_posts_base_count_is_its_earliest_sighting_whatever_the_order(fold):
+    alice = author("alice", 10)
+    old = Reference(id="o1", author_id="alice", author=alice, created_at=T0 - timedelta(days=3))
+    sightings = [post(f"r{i}", "RT @alice: old #t", author(f"b{i}"), minutes=i, kind="retweet", ref=old,
+                      engagement=Engagement(retweets=10 + 5 * i)) for i in range(3)]
+    forward = fold(*sightings)
+    backward = fold(*reversed(sightings))
+    assert standing(forward["alice"], "#t")["retweets"] == standing(backward["alice"], "#t")["retweets"] == 10
 
 
 def test_candidates_are_sent_for_topics_touched_or_whose_score_moved(fold):
@@ -456,13 +531,19 @@ def test_the_signature_changes_only_when_a_top_five_does():
     assert w.signature() != before
 
 
-def test_a_topic_keeps_the_current_and_previous_window_of_each_size():
+def test_a_topic_keeps_the_current_and_previous_window_and_older_ones_until_the_watermark_passes():
     ranking = TopicRanking("#t")
     start = int(T0.timestamp())
     for h in range(3):
         assert ranking.upsert(CandidateIn("hour", start + h * 3600, "a", start + h * 3600, candidate("a", 1.0)))
+    assert ranking.upsert(CandidateIn("hour", start, "b", start, candidate("b", 1.0)),
+                          start + 3600 + LATENESS - 1, LATENESS)  # the watermark has not passed it yet
+    assert ranking.prune(start + 3600 + LATENESS - 1, LATENESS) == 0
+    assert ranking.prune(start + 3600 + LATENESS, LATENESS) == 1
     assert sorted(s - start for r, s in ranking.windows if r == "hour") == [3600, 7200]
-    assert not ranking.upsert(CandidateIn("hour", start, "b", start, candidate("b", 1.0)))  # older than both
+    assert not ranking.upsert(CandidateIn("hour", start, "b", start, candidate("b", 1.0)),
+                              start + 3600 + LATENESS, LATENESS)  # older than both, and passed
+    assert ranking.prune(start + 100 * 3600, LATENESS) == 0  # the current and previous always stay
 
 
 def test_a_ranking_persisted_as_its_changes_is_rebuilt_whole():
@@ -483,7 +564,8 @@ def test_a_ranking_persisted_as_its_changes_is_rebuilt_whole():
     persist(ranking)
     assert ranking.changes() == []  # nothing new since
     ranking.upsert(CandidateIn("hour", start, "u10", start, candidate("u10", 10.0, "negative")))  # moves
-    ranking.upsert(CandidateIn("hour", start + 7200, "z", start + 7200, candidate("z", 1.0)))  # prunes the hour
+    ranking.upsert(CandidateIn("hour", start + 7200, "z", start + 7200, candidate("z", 1.0)))
+    assert ranking.prune(start + 7200, LATENESS) == 1  # the watermark passed the first hour
     persist(ranking)
     again = TopicRanking.from_entries("#t", [(*k, v) for k, v in store.items()])
     assert {k: (w.held, w.dropped) for k, w in again.windows.items()} == \
