@@ -336,6 +336,9 @@ class Influence:
         touched: dict[bytes, tuple[AuthorState, set[tuple[str, int]], set[str]]] = {}
         dead: list[Any] = []
         horizon = time.time() + FUTURE_ALLOWANCE_S
+        # What goes on carries the watermark as it stood before the batch, as ingest's records do: each activity
+        # is on time against its own record's stamp, and an earlier record's may be lower than the last one's.
+        headers = stage.stamp((MENTION_PRODUCER, self.app.bp.producer_id.encode()), time.monotonic())
         for event in events:
             msg = event.message
             watermark = stage.observe(msg, time.monotonic())
@@ -395,8 +398,6 @@ class Influence:
         parts = [(partition_of(topic.encode(), stage.partitions),
                   dumps({"topic": topic, "candidates": standings[i:i + CANDIDATES_PER_PART]}))
                  for topic, standings in by_topic.items() for i in range(0, len(standings), CANDIDATES_PER_PART)]
-        now = time.monotonic()
-        headers = stage.stamp((MENTION_PRODUCER, self.app.bp.producer_id.encode()), now)
         futures += [future for future, _ in await send_batched(self.app.bp.topics.candidates, "topics", parts,
                                                                headers)]
         await stage.settle(futures, len(dead))
@@ -405,7 +406,8 @@ class Influence:
             if stage.assigned and not stage.owns(key):
                 continue  # revoked while we waited: its new owner's changelog must not get our state
             # Windows the watermark has passed go once their candidates are out, not while the batch folds.
-            state.prune(stage.watermarks.watermark(partition_of(key, stage.partitions), now), stage.lateness)
+            state.prune(stage.watermarks.watermark(partition_of(key, stage.partitions), time.monotonic()),
+                        stage.lateness)
             stage.table[key] = state  # one changelog record per author per batch
             stage.schedule(key, state.last_event_s)
         evicted = stage.evict()

@@ -129,6 +129,7 @@ class DriftSampler(threading.Thread):
         self.running, self.stopped = running, threading.Event()
         self.drifts: list[float] = []  # every sample of every worker, NaN (watermark unknown) left out
         self.shed: dict[str, float] = {}  # worker port -> windows it closed early
+        self.influence_late: dict[tuple[str, str], float] = {}  # (worker port, stage) -> records left out as late
 
     @property
     def max_drift(self) -> float:
@@ -141,6 +142,12 @@ class DriftSampler(threading.Thread):
     @property
     def closed_early(self) -> int:
         return int(sum(self.shed.values()))
+
+    def late_by_stage(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        for (_, stage), n in self.influence_late.items():
+            out[stage] += int(n)
+        return dict(out)
 
     def run(self) -> None:
         while not self.stopped.wait(2.0):
@@ -157,6 +164,8 @@ class DriftSampler(threading.Thread):
                             self.drifts.append(sample.value)
                         elif sample.name == "brandpulse_trend_windows_closed_early_total":
                             self.shed[port] = sample.value
+                        elif sample.name == "brandpulse_influence_late_total":
+                            self.influence_late[(port, sample.labels["stage"])] = sample.value
 
     def stop(self) -> None:
         self.stopped.set()
@@ -264,7 +273,58 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
             "windows": len(want), "missing": len(set(want) - seen), "wrong": wrong,
             "published_twice": len(stats) - len(seen), "late": len(late), "alert_records": len(alerts),
             "events": events, "rankings": rankings, "max_drift_s": drift.max_drift,
-            "median_drift_s": drift.median_drift, "closed_early": drift.closed_early}
+            "median_drift_s": drift.median_drift, "closed_early": drift.closed_early,
+            "influence_late": drift.late_by_stage()}
+
+
+def influence_oracle(posts: list[dict]) -> dict[tuple[str, str, str], dict[str, list[dict]]]:
+    """The rankings a batch computation gives: every post folded into its authors' state (streams.influence, in
+    input order, no watermark), every author's final standing per topic and window ranked together. Key: (topic,
+    resolution, window start) as on ``influencers``; value: the top 5 per sentiment."""
+    from schemas.codec import dumps
+    from schemas.decode import decode_post
+    from streams.enrich import enrich
+    from streams.influence import ActivityIn, AuthorState, RankingWindow, activities_of, iso_utc
+    from streams.places import locate
+    from streams.sentiment import SentimentScorer
+
+    settings = load_settings({"BRANDPULSE_WATCHLIST": json.dumps(WATCHLIST)})
+    scorer, states = SentimentScorer(), {}
+    for p in posts:
+        e = enrich(decode_post(orjson.dumps(p)), scorer, watchlist=settings.watchlists, max_terms=settings.max_terms)
+        for a in activities_of(e):
+            act = ActivityIn.from_json(orjson.loads(dumps(a)))
+            states.setdefault(act.author_id, AuthorState(act.author_id)).apply(act)
+    windows: dict[tuple[str, str, str], RankingWindow] = {}
+    for state in states.values():
+        for (resolution, start), window in state.windows.items():
+            for topic in window.topics:
+                inf = state.influencer(resolution, start, topic, settings.influence_weights, locate)
+                if inf is not None:
+                    windows.setdefault((topic, resolution, iso_utc(start)), RankingWindow()).upsert(inf)
+    return {k: w.top() for k, w in windows.items()}
+
+
+def against_oracle(rankings: dict[tuple, dict], oracle: dict[tuple, dict]) -> tuple[int, int, Counter[str]]:
+    """(rankings whose top 5s differ from the oracle's, entries of them that differ, which fields differ)."""
+    windows, entries, fields = 0, 0, Counter()
+    for key, ranking in rankings.items():
+        want = oracle.get(key)
+        if want is None:
+            continue  # the sentinels' topic: not in the input file
+        differs = False
+        for label, rows in ranking["top"].items():
+            expected = want.get(label, [])
+            differs |= [r["author_id"] for r in rows] != [r["author_id"] for r in expected]
+            by_id = {r["author_id"]: r for r in expected}
+            for r in rows:
+                o = by_id.get(r["author_id"])
+                diff = ["missing"] if o is None else [f for f in r if r[f] != o.get(f)]
+                if diff:
+                    entries, differs = entries + 1, True
+                    fields.update(diff)
+        windows += differs
+    return windows, entries, fields
 
 
 def main() -> int:
@@ -315,6 +375,14 @@ def main() -> int:
                       f"{r['replayed_s']:.0f} / {r['drained_s']:.0f}")
     console.print(table)
     ok = all(r["lost"] == 0 and r["wrong"] == 0 and r["missing"] == 0 for r in runs)
+    console.print("computing the influence oracle ...")
+    rankings_oracle = influence_oracle(posts)
+    for r in runs:
+        windows, entries, fields = against_oracle(r["rankings"], rankings_oracle)
+        console.print(f"  {r['label']}: {len(r['rankings']):,} latest rankings, {windows} differ from the influence "
+                      f"oracle ({entries} entries: {dict(fields.most_common(6))}); left out as late by stage "
+                      f"{r['influence_late'] or 'none'}")
+        ok = ok and windows == 0
     if len(runs) == 1:
         console.print("[green]same as the oracle[/green]" if ok else "[red]DIFFERS (see above)[/red]")
         return 0 if ok else 1
