@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
 import math
 import os
@@ -284,7 +285,7 @@ def influence_oracle(posts: list[dict]) -> dict[tuple[str, str, str], dict[str, 
     from schemas.codec import dumps
     from schemas.decode import decode_post
     from streams.enrich import enrich
-    from streams.influence import ActivityIn, AuthorState, RankingWindow, activities_of, iso_utc
+    from streams.influence import LABELS, TOP_K, ActivityIn, AuthorState, activities_of, iso_utc, rank_key
     from streams.places import locate
     from streams.sentiment import SentimentScorer
 
@@ -295,23 +296,30 @@ def influence_oracle(posts: list[dict]) -> dict[tuple[str, str, str], dict[str, 
         for a in activities_of(e):
             act = ActivityIn.from_json(orjson.loads(dumps(a)))
             states.setdefault(act.author_id, AuthorState(act.author_id)).apply(act)
-    windows: dict[tuple[str, str, str], RankingWindow] = {}
+    windows: dict[tuple[str, str, str], dict[str, list[dict]]] = {}
     for state in states.values():
         for (resolution, start), window in state.windows.items():
             for topic in window.topics:
                 inf = state.influencer(resolution, start, topic, settings.influence_weights, locate)
                 if inf is not None:
-                    windows.setdefault((topic, resolution, iso_utc(start)), RankingWindow()).upsert(inf)
-    return {k: w.top() for k, w in windows.items()}
+                    held = windows.setdefault((topic, resolution, iso_utc(start)), {label: [] for label in LABELS})
+                    held[inf["sentiment"]].append(inf)
+    # Every author ranked, not the 50 per sentiment a ranking holds: the true top 5.
+    return {k: {label: heapq.nsmallest(TOP_K, rows, key=rank_key) for label, rows in held.items()}
+            for k, held in windows.items()}
 
 
-def against_oracle(rankings: dict[tuple, dict], oracle: dict[tuple, dict]) -> tuple[int, int, Counter[str]]:
-    """(rankings whose top 5s differ from the oracle's, entries of them that differ, which fields differ)."""
-    windows, entries, fields = 0, 0, Counter()
+def against_oracle(rankings: dict[tuple, dict], oracle: dict[tuple, dict],
+                   exact: bool = True) -> tuple[int, int, int, Counter[str]]:
+    """Of the rankings that say ``exact`` (or not): (how many, how many whose top 5s differ from the oracle's,
+    entries of them that differ, which fields differ). A ranking that held 50 authors in a sentiment and dropped
+    one says ``exact: false``: its top 5 may then differ within the bound of docs/influence.md."""
+    n, windows, entries, fields = 0, 0, 0, Counter()
     for key, ranking in rankings.items():
         want = oracle.get(key)
-        if want is None:
-            continue  # the sentinels' topic: not in the input file
+        if want is None or ranking["exact"] != exact:
+            continue  # the sentinels' topic (not in the input file), or the other kind
+        n += 1
         differs = False
         for label, rows in ranking["top"].items():
             expected = want.get(label, [])
@@ -324,7 +332,7 @@ def against_oracle(rankings: dict[tuple, dict], oracle: dict[tuple, dict]) -> tu
                     entries, differs = entries + 1, True
                     fields.update(diff)
         windows += differs
-    return windows, entries, fields
+    return n, windows, entries, fields
 
 
 def main() -> int:
@@ -378,11 +386,15 @@ def main() -> int:
     console.print("computing the influence oracle ...")
     rankings_oracle = influence_oracle(posts)
     for r in runs:
-        windows, entries, fields = against_oracle(r["rankings"], rankings_oracle)
-        console.print(f"  {r['label']}: {len(r['rankings']):,} latest rankings, {windows} differ from the influence "
-                      f"oracle ({entries} entries: {dict(fields.most_common(6))}); left out as late by stage "
+        console.print(f"  {r['label']}: {len(r['rankings']):,} latest rankings; left out as late by stage: "
                       f"{r['influence_late'] or 'none'}")
-        ok = ok and windows == 0
+        for exact in (True, False):
+            n, windows, entries, fields = against_oracle(r["rankings"], rankings_oracle, exact)
+            console.print(f"    exact: {str(exact).lower()}: {n}, of which {windows} differ from the influence oracle "
+                          f"({entries} entries: {dict(fields.most_common(6))})")
+            # Strict for both: the error bound of an inexact top 5 needs 46 of the 50 authors held above a
+            # dropped one to fall below it, which this input does not do.
+            ok = ok and windows == 0
     if len(runs) == 1:
         console.print("[green]same as the oracle[/green]" if ok else "[red]DIFFERS (see above)[/red]")
         return 0 if ok else 1
@@ -396,15 +408,25 @@ def main() -> int:
         fields += [k for k in a[i] if k != "data" and a[i][k] != b[i].get(k)]
         console.print(f"  {i}: {fields} differ (both in {args.out}/*-alerts.json)")
     ra, rb = runs[0]["rankings"], runs[1]["rankings"]
-    rdiffer = sorted(k for k in set(ra) & set(rb) if ra[k] != rb[k])
+    # What an inexact ranking (a sentiment that held 50 and dropped one) counts depends on which authors it
+    # held, and so on arrival order: its map and its number of authors ranked (docs/influence.md). The rest
+    # must be equal.
+    approximate = ("places", "ranked_authors")
+
+    def firm(r: dict) -> dict:
+        return r if r["exact"] else {k: v for k, v in r.items() if k not in approximate}
+
+    rdiffer = sorted(k for k in set(ra) & set(rb) if firm(ra[k]) != firm(rb[k]))
+    counts = sum(1 for k in set(ra) & set(rb) if ra[k] != rb[k] and firm(ra[k]) == firm(rb[k]))
     console.print(f"influencer rankings (the latest per topic and window): {len(ra):,} in the clean run, "
                   f"{len(rb):,} in the crash run; only in clean {len(set(ra) - set(rb))}, only in crash "
                   f"{len(set(rb) - set(ra))}, {len(rdiffer)} with different contents {rdiffer[:3]} "
-                  f"(both in {args.out}/*-rankings.json)")
+                  f"(both in {args.out}/*-rankings.json); {counts} inexact ones differ only in their map and "
+                  f"authors ranked")
     incidents = sorted({e["data"].get("incident_id") for e in a.values()
                         if e["type"].startswith("dev.brandpulse.incident")})
     console.print(f"incidents of the clean run: {incidents}")
-    ok = ok and a == b and ra == rb
+    ok = ok and a == b and not rdiffer and set(ra) == set(rb)
     console.print("[green]same as the oracle and the clean run[/green]" if ok else "[red]DIFFERS (see above)[/red]")
     return 0 if ok else 1
 
