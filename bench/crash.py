@@ -19,13 +19,16 @@ What it does, on one fresh embedded Tansu broker:
    duplicate enriched records (delivery is at-least-once on this broker), windows missing and windows that
    differ from the batch oracle (every copy is compared), mentions set aside as late, and the alerts: the crash
    run's distinct CloudEvents ids and their contents against the clean run's, and the latest influencer ranking
-   per topic and window (``influencers``) against the clean run's. While a run goes, it reads each worker's
+   per topic and window (``influencers``) against the clean run's and against an influence oracle (every post
+   folded into its authors' state in one process, every author ranked: the true top 5s), with what each
+   influence stage left out as late (``brandpulse_influence_late_total``). While a run goes, it reads each worker's
    ``/metrics`` every 2 s and prints the median and largest partition drift (how far apart in event time
    alignment let the posts partitions run) and the windows closed early by the bound on a topic's state.
 
 Every record is its own batch in both runs (``BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=1``): the embedded broker
 under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). It asserts nothing;
-it prints figures, and exits 1 if a post was lost or a window is wrong, so that a script can tell.
+it prints figures, and exits 1 if a post was lost, a window is wrong, a top 5 differs from the oracle's or the
+runs differ, so that a script can tell.
 """
 
 from __future__ import annotations
