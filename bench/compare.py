@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/compare.py [--posts 200000] [--repeat 3] [--partitions 4]
         [--systems tight vader brandpulse quix bytewax] [--brandpulse-posts N]
+        [--brandpulse-setting BRANDPULSE_X=value ...]
 
 Every system does the work of ../shared/BENCH.md on the same generated input (``ingest.generate_canonical``):
 decode each post (orjson), score its text with VADER's ``polarity_scores``, forward the post plus its scores
@@ -175,9 +176,10 @@ def loop_run(kind: str, input_path: Path, posts: int) -> dict:
 
 # --- brandpulse ----------------------------------------------------------------------------------------
 
-def brandpulse_run(messages: list[bytes], partitions: int, progress: Progress, timeout: float) -> dict:
+def brandpulse_run(messages: list[bytes], partitions: int, progress: Progress, timeout: float,
+                   overrides: dict[str, str] | None = None) -> dict:
     """bench/ingest.py's run of the real worker, until every stage has drained, in this table's terms."""
-    r = worker_run(messages, partitions, progress, drain=True, timeout=timeout)
+    r = worker_run(messages, partitions, progress, drain=True, timeout=timeout, overrides=overrides)
     return r | {"cpu_s": r["worker_cpu_s"]}
 
 
@@ -388,6 +390,8 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--brandpulse-posts", type=int, default=None,
                         help="run brandpulse on the first N posts only (default: min(posts, 50000))")
+    parser.add_argument("--brandpulse-setting", action="append", default=[], metavar="BRANDPULSE_X=value",
+                        help="a setting for the brandpulse worker (repeatable), to measure it against the default")
     parser.add_argument("--timeout", type=float, default=1800.0, help="longest one broker run may take, in seconds")
     args = parser.parse_args()
     bp_posts = min(args.posts, args.brandpulse_posts or 50_000)
@@ -421,7 +425,8 @@ def main() -> None:
                         if system in ("tight", "vader"):
                             r = loop_run(system, input_file, len(messages))
                         elif system == "brandpulse":
-                            r = brandpulse_run(messages[:bp_posts], args.partitions, progress, args.timeout)
+                            r = brandpulse_run(messages[:bp_posts], args.partitions, progress, args.timeout,
+                                               dict(o.split("=", 1) for o in args.brandpulse_setting))
                         else:
                             r = peer_run(PEERS[system], messages, args.partitions, progress,
                                          logs / f"{system}-round{i + 1}.log", args.timeout)

@@ -190,7 +190,7 @@ def metric_sum(web_url: str, prefix: str, last: int) -> int:
 
 
 def worker_run(messages: list[bytes], partitions: int, progress: Progress, *, drain: bool = True,
-               timeout: float = 600.0) -> dict[str, float]:
+               timeout: float = 600.0, overrides: dict[str, str] | None = None) -> dict[str, float]:
     """The real worker on a fresh embedded broker, the input produced first; what it did, with its costs.
 
     Returns posts/s from the first enriched record's broker timestamp to the last (``seconds``), the wall
@@ -205,7 +205,7 @@ def worker_run(messages: list[bytes], partitions: int, progress: Progress, *, dr
             "BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"bench-{run_id}",
             "BRANDPULSE_WEB_PORT": str(free_port()), "BRANDPULSE_TOPIC_PARTITIONS": str(partitions),
             "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6", "BRANDPULSE_LOG_LEVEL": "warn",
-            "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-bench-{run_id}",
+            "BRANDPULSE_DATA_DIR": f"/tmp/brandpulse-bench-{run_id}", **(overrides or {}),
         }
         settings = load_settings(values)
         asyncio.run(ensure_topics(settings))
