@@ -85,6 +85,18 @@ def kept(resolution: str, start: int, newest: int | None, watermark: int | None,
     return watermark is None or start + size + lateness_s > watermark
 
 
+def newest_start(windows: Iterable[tuple[str, int]], resolution: str) -> int | None:
+    """The newest window start of a size among a state's window keys."""
+    return max((s for r, s in windows if r == resolution), default=None)
+
+
+def not_kept(windows: Iterable[tuple[str, int]], watermark: int | None, lateness_s: int) -> list[tuple[str, int]]:
+    """The window keys of one state that are no longer kept (:func:`kept`)."""
+    keys = list(windows)
+    newest = {resolution: newest_start(keys, resolution) for resolution, _ in RESOLUTIONS}
+    return [(r, s) for r, s in keys if not kept(r, s, newest[r], watermark, lateness_s)]
+
+
 #: Bounds of one author's state in one window: topics, posts per topic, evicted posts remembered per topic,
 #: distinct posts, observed engagements per post. Past them the least active topic is withdrawn, the least
 #: engaging post folded into totals (and remembered, so that a later sighting does not count it again).
@@ -544,7 +556,7 @@ class AuthorState:
             start = act.event_s - act.event_s % size
             window = self.windows.get((resolution, start))
             if window is None:
-                if not kept(resolution, start, self.newest(resolution), watermark, lateness_s):
+                if not kept(resolution, start, newest_start(self.windows, resolution), watermark, lateness_s):
                     continue  # too late for this author's state
                 window = self.windows[(resolution, start)] = AuthorWindow()
             self._fold(window, act, start)
@@ -552,16 +564,9 @@ class AuthorState:
         self.last_event_s = max(self.last_event_s, act.event_s)
         return touched
 
-    def newest(self, resolution: str) -> int | None:
-        return max((s for r, s in self.windows if r == resolution), default=None)
-
     def prune(self, watermark: int | None, lateness_s: int) -> int:
         """Drop the windows no longer kept (:func:`kept`); how many went."""
-        gone = []
-        for resolution, _ in RESOLUTIONS:
-            newest = self.newest(resolution)
-            gone += [k for k in self.windows if k[0] == resolution
-                     and not kept(resolution, k[1], newest, watermark, lateness_s)]
+        gone = not_kept(self.windows, watermark, lateness_s)
         for key in gone:
             del self.windows[key]
         return len(gone)
@@ -858,15 +863,11 @@ class TopicRanking:
         return True
 
     def newest(self, resolution: str) -> int | None:
-        return max((s for r, s in self.windows if r == resolution), default=None)
+        return newest_start(self.windows, resolution)
 
     def prune(self, watermark: int | None, lateness_s: int) -> int:
         """Drop the windows no longer kept (:func:`kept`), noting them for :meth:`changes`; how many went."""
-        gone = []
-        for resolution, _ in RESOLUTIONS:
-            newest = self.newest(resolution)
-            gone += [k for k in self.windows if k[0] == resolution
-                     and not kept(resolution, k[1], newest, watermark, lateness_s)]
+        gone = not_kept(self.windows, watermark, lateness_s)
         for key in gone:
             old = self.windows.pop(key)
             self.pruned.append((*key, [a for h in old.held.values() for a in h] + sorted(old.dirty)))
