@@ -32,9 +32,9 @@ import faust
 
 from agents.continuity import with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
-from agents.ingest import send_dead_letter, send_part_dead_letter
+from agents.ingest import send_dead_letter, send_part_dead_letter, stamp_watermarks
 from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
-from schemas.codec import MENTION_COVERS, MENTION_PRODUCER, MENTION_WATERMARK, dumps, header_map, loads
+from schemas.codec import MENTION_PRODUCER, dumps, header_map, loads, read_stamp, stamp_headers
 from schemas.records import RejectReason
 from streams.enrich import BRAND_PREFIX
 from streams.influence import (
@@ -47,7 +47,6 @@ from streams.influence import (
     iso_utc,
 )
 from streams.places import gazetteer, locate
-from streams.watermarks import PartitionWatermarks
 from streams.windows import MAX_VALUE_BYTES, topic_kind
 
 if TYPE_CHECKING:
@@ -106,34 +105,25 @@ class _Stage:
         self.due: list[tuple[int, bytes]] = []
         self.scheduled: set[bytes] = set()
         self.needs_rebuild = False
-        settings = app.bp.settings
-        self.lateness = settings.allowed_lateness_seconds
+        self.lateness = app.bp.settings.allowed_lateness_seconds
         #: per input partition, the event-time watermark its records are stamped with (as on ``mentions``):
         #: a window older than the previous one is kept until it passes (``streams.influence.kept``)
-        self.watermarks = PartitionWatermarks(
-            idle_grace_s=settings.idle_grace_seconds,
-            producer_expiry_s=max(60.0, settings.session_timeout_seconds * 3),
-            sources=frozenset(range(settings.topic_partitions)),
-        )
+        self.watermarks = stamp_watermarks(app.bp.settings)
 
     def observe(self, msg: Any, now: float) -> int | None:
         """Take a record's watermark stamp, if it has one; the watermark of its partition."""
-        headers = header_map(msg.headers)
-        producer, stamp = headers.get(MENTION_PRODUCER), headers.get(MENTION_WATERMARK)
-        covers = headers.get(MENTION_COVERS)
-        if producer is not None and stamp is not None and covers is not None:
-            self.watermarks.observe(msg.partition, producer.decode(), int(stamp),
-                                    frozenset(int(p) for p in covers.split(b",") if p), now)
+        stamp = read_stamp(header_map(msg.headers))
+        if stamp is not None:
+            self.watermarks.observe(msg.partition, *stamp, now)
         return self.watermarks.watermark(msg.partition, now)
 
     def stamp(self, producer: tuple[str, bytes], now: float) -> list[tuple[str, bytes]]:
         """Headers for what this stage sends on: the lowest watermark of the assigned partitions that have one,
         and those partitions (so the next stage keeps a window until every partition has passed it)."""
-        known = {p: w for p in sorted(self.assigned) if (w := self.watermarks.watermark(p, now)) is not None}
+        known = {p: w for p in self.assigned if (w := self.watermarks.watermark(p, now)) is not None}
         if not known:
             return [producer]
-        return [producer, (MENTION_WATERMARK, str(min(known.values())).encode()),
-                (MENTION_COVERS, ",".join(map(str, known)).encode())]
+        return [producer, *stamp_headers(min(known.values()), known)]
 
     def owns(self, key: bytes) -> bool:
         return partition_of(key, self.partitions) in self.assigned

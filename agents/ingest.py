@@ -29,11 +29,10 @@ from agents.delivery import delivered, fatal, send, send_batched
 from agents.tables import partition_of
 from schemas.codec import (
     MENTION_CONTROL,
-    MENTION_COVERS,
     MENTION_PRODUCER,
-    MENTION_WATERMARK,
     dead_letter_headers,
     dumps,
+    stamp_headers,
 )
 from schemas.decode import PostRejected, decode_post
 from schemas.records import DeadLetter, EnrichedPost, RejectReason
@@ -41,12 +40,23 @@ from streams.enrich import enrich, mentions_of
 from streams.extract import stop_words
 from streams.influence import activities_of
 from streams.sentiment import default_scorer
+from streams.watermarks import PartitionWatermarks
 
 if TYPE_CHECKING:
     from agents.app import BrandpulseApp
+    from agents.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
+def stamp_watermarks(settings: Settings) -> PartitionWatermarks:
+    """The watermarks of a stage that reads the stamps ingest puts on its records (trends, influence)."""
+    return PartitionWatermarks(
+        idle_grace_s=settings.idle_grace_seconds,
+        producer_expiry_s=max(60.0, settings.session_timeout_seconds * 3),
+        # The posts topic has the same partition count as every brandpulse topic.
+        sources=frozenset(range(settings.topic_partitions)),
+    )
 
 
 @dataclass
@@ -186,8 +196,7 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
         metrics.partitions_paused.set(len(ahead))
 
     def stamp(watermark: int) -> list[tuple[str, bytes]]:
-        covers = ",".join(map(str, sorted(progress.covers()))).encode()
-        return [(MENTION_WATERMARK, str(watermark).encode()), (MENTION_COVERS, covers)]
+        return stamp_headers(watermark, progress.covers())
 
     async def dead_letter(out: Outcome, reason: RejectReason, detail: str) -> None:
         out.futures = [await send_dead_letter(topics.dlq, out.event, reason, detail, max_bytes)]

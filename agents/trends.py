@@ -30,16 +30,14 @@ import faust
 from agents.continuity import with_skipped
 from agents.crisis import Crisis
 from agents.delivery import delivered, fatal, send
-from agents.ingest import send_dead_letter, send_part_dead_letter
+from agents.ingest import send_dead_letter, send_part_dead_letter, stamp_watermarks
 from agents.tables import add_table, partition_of, register_codec
 from schemas.codec import (
     MENTION_CONTROL,
-    MENTION_COVERS,
-    MENTION_PRODUCER,
-    MENTION_WATERMARK,
     dumps,
     header_map,
     loads,
+    read_stamp,
 )
 from schemas.records import RejectReason, WindowStats
 from streams.crisis import SAMPLE_TEXT_CHARS
@@ -92,8 +90,6 @@ class Trends:
     """The trend stage's runtime state on this worker: watermarks and the close schedule."""
 
     def __init__(self, app: BrandpulseApp) -> None:
-        from streams.watermarks import PartitionWatermarks
-
         settings = app.bp.settings
         self.app = app
         self.settings = settings
@@ -101,12 +97,7 @@ class Trends:
         self.partitions = settings.topic_partitions
         self.lateness = settings.allowed_lateness_seconds
         self.idle = settings.topic_idle_seconds
-        self.watermarks = PartitionWatermarks(
-            idle_grace_s=settings.idle_grace_seconds,
-            producer_expiry_s=max(60.0, settings.session_timeout_seconds * 3),
-            # The posts topic has the same partition count as every brandpulse topic.
-            sources=frozenset(range(settings.topic_partitions)),
-        )
+        self.watermarks = stamp_watermarks(settings)
         wl = settings.watchlists
         #: Keys that publish zero windows while quiet and never expire: brands and their topics.
         self.watched: frozenset[str] = frozenset(
@@ -200,12 +191,9 @@ class Trends:
         for event in events:
             msg = event.message
             headers = header_map(msg.headers)
-            producer = headers.get(MENTION_PRODUCER)
-            stamp = headers.get(MENTION_WATERMARK)
-            covers = headers.get(MENTION_COVERS)
-            if producer is not None and stamp is not None and covers is not None:
-                self.watermarks.observe(msg.partition, producer.decode(), int(stamp),
-                                        frozenset(int(p) for p in covers.split(b",") if p), now)
+            stamp = read_stamp(headers)
+            if stamp is not None:
+                self.watermarks.observe(msg.partition, *stamp, now)
             if MENTION_CONTROL in headers or not msg.value:
                 continue  # a watermark announcement, nothing to fold
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -39,6 +40,20 @@ MENTION_PRODUCER = "brandpulse.producer"
 MENTION_COVERS = "brandpulse.covers"
 #: On a record with a null key and value that only carries the watermark (one per partition a second).
 MENTION_CONTROL = "brandpulse.control"
+
+
+def stamp_headers(watermark: int, covers: Iterable[int]) -> list[tuple[str, bytes]]:
+    """A watermark stamp's headers (the producer's id goes beside them): the watermark and what it covers."""
+    return [(MENTION_WATERMARK, str(watermark).encode()), (MENTION_COVERS, ",".join(map(str, sorted(covers))).encode())]
+
+
+def read_stamp(headers: dict[str, Any]) -> tuple[str, int, frozenset[int]] | None:
+    """(producer, watermark, partitions covered) of a record's headers (as :func:`header_map` gives them), or
+    None if the record is not stamped."""
+    producer, stamp, covers = headers.get(MENTION_PRODUCER), headers.get(MENTION_WATERMARK), headers.get(MENTION_COVERS)
+    if producer is None or stamp is None or covers is None:
+        return None
+    return producer.decode(), int(stamp), frozenset(int(p) for p in covers.split(b",") if p)
 
 
 def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
