@@ -12,6 +12,13 @@ Faust from ever committing the partition again). A hole is read again from Kafka
 and put before the record after it, and Faust is told those offsets are done (:func:`agents.faust_fixes.mark_done`),
 so that its commits can pass them. A hole with no records in it (a transactional producer's commit markers,
 compaction) costs one fetch.
+
+**A restored table may lack the tail of its changelog.** A stage that keeps state says where its restored
+state's input begins (``floor``: a partition → the first input offset of the last batch whose changes the
+restored table holds, which each value records). The records from there up to where Faust starts are read again
+too, and the stage's own idempotence (a key's applied offset) skips what the state already has. With Kafka the
+restored table is whole and this re-reads one batch; with the embedded broker, whose ListOffsets can under-report
+a changelog's end by a batch (docs/reliability.md), it is what gives the lost changes back.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from agents import faust_fixes
 from agents.broker import read_range
 
 if TYPE_CHECKING:
-    from collections.abc import MutableMapping
+    from collections.abc import Callable, MutableMapping
 
     from agents.app import BrandpulseApp
 
@@ -53,33 +60,47 @@ class Refetched:
 
 
 async def with_skipped(app: BrandpulseApp, stage: str, events: list[Any],
-                       expected: MutableMapping[int, int]) -> list[Any]:
+                       expected: MutableMapping[int, int],
+                       floor: Callable[[int], int | None] | None = None) -> list[Any]:
     """``events`` with the records Faust skipped before any of them put in front of it, in offset order.
 
     ``expected`` maps each input partition to the next offset the stage expects; it is updated here, and the
     caller forgets a partition when it is revoked (after a rebalance the stream starts again at the committed
-    offset, which may be behind it)."""
+    offset, which may be behind it). ``floor`` (see the module's docstring) gives, for a partition, the offset
+    from which the stage's restored state needs its input read again; it is asked once per assignment."""
     settings = app.bp.settings
     out: list[Any] = []
     for event in events:
         msg = event.message
         start = expected.get(msg.partition)
+        replay_from = None
         if start is None:
             # The first record since the partition was assigned: Faust sought to the committed offset, so that
             # is where it must start. A hole there is Faust's skip too; left alone, Faust never commits the
             # partition again ("Has not committed ... at all since worker start", logged at ERROR) and this
             # worker never processes those records.
             start = faust_fixes.committed_offset(app.consumer, msg.tp)
-        if start is not None and msg.offset > start:
-            records = await read_range(settings.bootstrap_servers, msg.topic, msg.partition, start, msg.offset,
+            restored = floor(msg.partition) if floor is not None else None
+            if restored is not None and restored < min(msg.offset, start if start is not None else msg.offset):
+                replay_from = restored
+        begin = replay_from if replay_from is not None else start
+        if begin is not None and msg.offset > begin:
+            records = await read_range(settings.bootstrap_servers, msg.topic, msg.partition, begin, msg.offset,
                                        options=settings.kafka_client_options(), timeout=60.0)
-            if records:
+            skipped = [r for r in records if start is not None and r.offset >= start]
+            if replay_from is not None:
+                log.info("%s: %s[%s] offsets %s-%s read again (%d records): the restored state's last batch "
+                         "began at %s", stage, msg.topic, msg.partition, replay_from, msg.offset - 1,
+                         len(records) - len(skipped), replay_from)
+                app.bp.metrics.restore_replayed[stage].inc(len(records) - len(skipped))
+            if skipped and start is not None and msg.offset > start:
                 log.warning("%s: %s[%s] offsets %s-%s were skipped by Faust's stream; read again (%d records) "
                             "and taken before offset %s", stage, msg.topic, msg.partition, start, msg.offset - 1,
-                            len(records), msg.offset)
-                app.bp.metrics.refetched[stage].inc(len(records))
-                out.extend(Refetched(RefetchedMessage(r)) for r in records)
-            await faust_fixes.mark_done(app.consumer, msg.tp, start, msg.offset)
+                            len(skipped), msg.offset)
+                app.bp.metrics.refetched[stage].inc(len(skipped))
+            out.extend(Refetched(RefetchedMessage(r)) for r in records)
+            if start is not None and msg.offset > start:
+                await faust_fixes.mark_done(app.consumer, msg.tp, start, msg.offset)
         expected[msg.partition] = msg.offset + 1
         out.append(event)
     return out

@@ -33,7 +33,17 @@ import faust
 from agents.continuity import with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
 from agents.ingest import send_dead_letter, send_part_dead_letter, stamp_watermarks
-from agents.tables import KeyPartitionedTable, add_table, partition_of, register_codec
+from agents.tables import (
+    KeyPartitionedTable,
+    add_table,
+    is_mark,
+    keys_in,
+    mark_batch,
+    partition_of,
+    register_codec,
+    restored_floor,
+    values_of,
+)
 from schemas.codec import MENTION_PRODUCER, dumps, header_map, loads, read_stamp, stamp_headers
 from schemas.records import RejectReason
 from streams.enrich import BRAND_PREFIX
@@ -218,7 +228,7 @@ class _Stage:
         return self.table.get(key)
 
     def items(self) -> Iterable[tuple[bytes, Any]]:
-        return self.table.items()
+        return values_of(self.table)
 
     def forget(self, key: bytes) -> None:
         del self.table[key]
@@ -226,8 +236,14 @@ class _Stage:
     def rebuild(self) -> None:
         """After an assignment, once the table is recovered: derive what is kept in memory."""
 
+    def restored_floor(self, partition: int) -> int | None:
+        """Where the input of ``partition`` is read again from after an assignment: after the batch mark the
+        restored table holds (agents.tables). The author stage marks its batches; the ranking stage's upserts
+        are not marked (its standings replace one another)."""
+        return restored_floor(self.table, partition)
+
     def __len__(self) -> int:
-        return len(self.table)
+        return keys_in(self.table, self.partitions)
 
 
 class _RankingStage(_Stage):
@@ -314,8 +330,13 @@ class Influence:
     async def fold_activity(self, events: list[faust.types.EventT]) -> None:
         async with self.authors.lock:
             try:
-                await self._fold_activity(await with_skipped(self.app, "influence-authors", events,
-                                                             self.authors.expected))
+                events = await with_skipped(self.app, "influence-authors", events, self.authors.expected,
+                                            self.authors.restored_floor)
+                await self._fold_activity(events)
+                # After every value the batch changed (agents.tables: batch marks).
+                lasts = {e.message.partition: e.message.offset for e in events}
+                mark_batch(self.authors.table, {p: o for p, o in lasts.items()
+                                                if not self.authors.assigned or p in self.authors.assigned})
             except Exception as exc:  # state changed in place before it was written: re-read after a restart
                 log.exception("the influence author stage failed part-way through a batch")
                 fatal("the influence author stage failed part-way through a batch: %r", exc)
@@ -355,6 +376,9 @@ class Influence:
                     dead.append(await self._dead_letter_part(event, d, f"{type(exc).__name__}: {exc}"[:500]))
                     continue
                 key = act.author_id.encode()
+                if is_mark(key):  # a hostile author id: it would overwrite a batch mark (agents.tables)
+                    dead.append(await self._dead_letter_part(event, d, "an author id may not start with NUL"))
+                    continue
                 entry = touched.get(key)
                 state = entry[0] if entry else (stage.table.get(key) or AuthorState(act.author_id))
                 if key in replayed or (entry is None and state.already_applied(msg.offset)):
@@ -403,7 +427,7 @@ class Influence:
         evicted = stage.evict()
         if evicted:
             metrics.influence_evicted.labels(table="influence-authors").inc(evicted)
-        metrics.influence_authors.set(len(stage.table))
+        metrics.influence_authors.set(len(stage))
 
     async def _dead_letter(self, event: faust.types.EventT, detail: str) -> Any:
         return await send_dead_letter(self.app.bp.topics.dlq, event, RejectReason.PROCESSING_ERROR, detail,

@@ -134,6 +134,14 @@ class Metrics:
         )
         self.refetched = {s: refetched.labels(stage=s)
                           for s in ("ingest", "trends", "influence-authors", "influence-rankings")}
+        restore_replayed = Counter(
+            "brandpulse_records_restore_replayed", "Input records read again after a partition was assigned, from "
+            "the first offset of the last batch the stage's restored table holds up to the committed offset: "
+            "what a changelog restored short of its end lost is folded in again, what it kept is skipped "
+            "(agents.continuity). One batch per assignment with Kafka.",
+            ["stage"], registry=r,
+        )
+        self.restore_replayed = {s: restore_replayed.labels(stage=s) for s in ("trends", "influence-authors")}
         self.late_posts = Counter(
             "brandpulse_posts_late", "Posts later than the allowed lateness: enriched, their mentions set "
             "aside on mentions.late instead of the windows.", registry=r,

@@ -5,11 +5,21 @@ of them is written once per batch per key, and also from timers (closing windows
 have no current event: :class:`KeyPartitionedTable` therefore computes a key's changelog partition from
 the key itself, with the producer's default partitioner, so that it is the partition of the input topic
 the key comes from (co-partitioning).
+
+**Batch marks.** A stage that folds input batches into a table also writes, per input partition, a mark: the
+last input offset of the batch, under a key of its own (:func:`mark_key`) in the same changelog partition,
+after every value the batch changed. A restored table holds a prefix of its changelog: all of it with Kafka, but
+the embedded broker's ListOffsets can under-report a log's end by a batch, so that Faust stops restoring short.
+Either way, the newest mark restored says that every change of the batches up to it is there, and the stage reads
+its input again from the offset after it (``agents.continuity``); its own idempotence (a key's applied offset)
+skips what the state already has. Marks are keys like any other: iterate a marked table with :func:`values_of`
+and count it with :func:`keys_in`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import faust
@@ -22,6 +32,58 @@ log = logging.getLogger(__name__)
 
 #: How many times a value that is too large is compacted, each time harder, before it is written as it is.
 COMPACTION_LEVELS = 6
+
+
+#: The keys of batch marks: this prefix and the input partition's number. No topic or author id starts with NUL.
+MARK_PREFIX = b"\x00brandpulse.batch-through:"
+#: The JSON field of a batch mark's value.
+MARK_FIELD = "batch_through"
+
+
+class BatchMark:
+    """A batch mark's value: the last input offset of the partition whose changes the table holds."""
+
+    __slots__ = ("offset",)
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+    def to_json(self) -> dict[str, Any]:
+        return {MARK_FIELD: self.offset}
+
+    def __repr__(self) -> str:
+        return f"BatchMark({self.offset})"
+
+
+def mark_key(partition: int) -> bytes:
+    return MARK_PREFIX + str(partition).encode()
+
+
+def is_mark(key: Any) -> bool:
+    return isinstance(key, bytes) and key.startswith(MARK_PREFIX)
+
+
+def values_of(table: Any) -> Iterator[tuple[bytes, Any]]:
+    """A marked table's (key, value) pairs, its batch marks left out."""
+    return ((k, v) for k, v in table.items() if not is_mark(k))
+
+
+def keys_in(table: Any, partitions: int) -> int:
+    """How many keys a marked table of ``partitions`` input partitions holds, its batch marks left out."""
+    return len(table) - sum(1 for p in range(partitions) if mark_key(p) in table)
+
+
+def mark_batch(table: Any, lasts: dict[int, int]) -> None:
+    """Write each input partition's batch mark (``lasts``: partition → the batch's last offset in it), after the
+    values the batch changed."""
+    for partition, offset in lasts.items():
+        table[mark_key(partition)] = BatchMark(offset)
+
+
+def restored_floor(table: Any, partition: int) -> int | None:
+    """The input offset from which the restored table needs ``partition`` read again (None: no mark)."""
+    mark = table.get(mark_key(partition))
+    return mark.offset + 1 if isinstance(mark, BatchMark) else None
 
 
 def partition_of(key: bytes, partitions: int) -> int:
@@ -52,7 +114,10 @@ def register_codec(name: str, record: type, max_bytes: int | None = None) -> typ
             return data
 
         def _loads(self, s: bytes) -> Any:
-            return record.from_json(loads(s))
+            d = loads(s)
+            if isinstance(d, dict) and MARK_FIELD in d and len(d) == 1:
+                return BatchMark(int(d[MARK_FIELD]))
+            return record.from_json(d)
 
     codecs.register(name, _Codec())
 
@@ -73,6 +138,8 @@ class KeyPartitionedTable(faust.Table):
     it may not have fetched yet for the changelog topic."""
 
     def partition_for_key(self, key: Any) -> int:
+        if is_mark(key):
+            return int(key[len(MARK_PREFIX):])
         return partition_of(key, self.partitions or 1)
 
 

@@ -31,7 +31,7 @@ from agents.continuity import with_skipped
 from agents.crisis import Crisis
 from agents.delivery import delivered, fatal, send
 from agents.ingest import send_dead_letter, send_part_dead_letter, stamp_watermarks
-from agents.tables import add_table, partition_of, register_codec
+from agents.tables import add_table, keys_in, mark_batch, partition_of, register_codec, restored_floor, values_of
 from schemas.codec import (
     MENTION_CONTROL,
     dumps,
@@ -142,10 +142,15 @@ class Trends:
             self.expected.pop(p, None)
         self.assigned -= partitions
 
+    def restored_floor(self, partition: int) -> int | None:
+        """Where the input of ``partition`` is read again from after an assignment: after the batch mark the
+        restored table holds (agents.tables)."""
+        return restored_floor(self.table, partition)
+
     def _rebuild(self) -> None:
         self.due = {p: [] for p in self.assigned}
         self.crisis.rebuild(self.assigned, self.partition_of)
-        for key, tw in self.table.items():
+        for key, tw in values_of(self.table):
             if tw is not None:
                 self._schedule(key, tw)
         self.needs_rebuild = False
@@ -165,8 +170,12 @@ class Trends:
     async def fold_batch(self, events: list[faust.types.EventT]) -> None:
         async with self.lock:
             try:
-                shed = await self._fold_batch(await with_skipped(self.app, "trends", events, self.expected))
+                events = await with_skipped(self.app, "trends", events, self.expected, self.restored_floor)
+                shed = await self._fold_batch(events)
                 await self._close_due(shed)
+                # After every value the batch changed, the shed ones included (agents.tables: batch marks).
+                lasts = {e.message.partition: e.message.offset for e in events}
+                mark_batch(self.table, {p: o for p, o in lasts.items() if not self.assigned or p in self.assigned})
             except Exception as exc:
                 # State was changed in place before it was written: Faust would acknowledge the batch
                 # as the generator closes, so stop before it commits and let the restart re-read it.
@@ -336,7 +345,7 @@ class Trends:
             if closed or key in shed:
                 self.table[key] = tw
             self._schedule(key, tw)
-        self.metrics.trend_keys.set(len(self.table))
+        self.metrics.trend_keys.set(keys_in(self.table, self.partitions))
         self.metrics.crisis_detectors.set(len(self.crisis.table))
         self.metrics.trend_histories.set(len(self.history))
         if now - self.history_swept >= HISTORY_SWEEP_SECONDS:

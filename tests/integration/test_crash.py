@@ -42,16 +42,19 @@ def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, resta
     want = oracle(posts, late, data_end)
     expected = {k: (r if r is not None else zero(*k)) for k, r in want.items()}
 
-    # Every record its own batch: the embedded broker under-reports a changelog's end by up to one batch, and a
-    # restored table would miss that batch (a Tansu limitation; docs/reliability.md).
-    env = {**worker_env(), "BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1"}
+    # The producer's default batches: the embedded broker under-reports a changelog's end by up to one batch, so a
+    # restored table can lack its last changes (a Tansu limitation; docs/reliability.md). The trend stage's batch
+    # marks read that input again (agents.tables), and this test is what shows it on the real broker.
+    env = worker_env()
     running = [start_worker(**env) for _ in range(workers)]
     replay = subprocess.Popen([sys.executable, "-m", "agents", "replay", str(path), "--rate", str(RATE)],
                               env=clean_env(**running[0].env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     began, rng = time.monotonic(), random.Random(3)
+    kills_at: list[float] = []
     for at in sorted(rng.uniform(0.1, 0.9) * N_POSTS / RATE for _ in range(kills)):
         time.sleep(max(0.0, began + at - time.monotonic()))
         victim = running.pop(rng.randrange(len(running)))
+        kills_at.append(time.monotonic() - began)
         print(f"\nkill at {at:.1f} s of the replay: {victim.log_path.name}")
         os.kill(victim.proc.pid, signal.SIGKILL)
         victim.proc.wait()
@@ -116,8 +119,59 @@ def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, resta
                f"{duplicates} duplicate enriched records; {len(expected)} windows, "
                f"{sum(published.values()) - len(published)} published twice, {len(wrong)} wrong")
     print("\n" + summary)
+    if wrong:
+        print(explain_short_windows(s, posts, wrong, kills_at))
     assert not wrong, f"{len(wrong)} window records differ from the oracle, e.g. {str(wrong[:2])[:3000]}"
     return summary
+
+
+def explain_short_windows(s, posts: list[dict], wrong: list, kills_at: list[float]) -> str:
+    """Where the posts a wrong window misses were lost: never sent on ``mentions`` by ingest, or sent and then not
+    counted by the trend stage, with the mentions records (partition, offset, producer) that held them. Printed
+    on failure, so that a run that fails once in many says why."""
+    from schemas.codec import MENTION_PRODUCER, header_map
+    from schemas.decode import decode_post
+    from streams.enrich import enrich, mentions_of
+    from streams.sentiment import SentimentScorer
+    from streams.watchlist import Watchlist
+
+    from .test_trends import WATCHLIST, partition_of
+
+    sent: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for rec in asyncio.run(read_topic(s.bootstrap_servers, s.mentions_topic)):
+        if not rec.value:
+            continue
+        producer = header_map(rec.headers).get(MENTION_PRODUCER, b"?").decode()
+        for m in orjson.loads(rec.value)["mentions"]:
+            sent.setdefault((m["topic"], m["post_id"]), []).append((rec.partition, rec.offset, producer))
+    scorer, wl = SentimentScorer(), Watchlist.parse(WATCHLIST)
+    members: dict[tuple[str, str, int], list[str]] = {}
+    for p in posts:
+        e = enrich(decode_post(orjson.dumps(p)), scorer, watchlist=wl)
+        t = int(e.post.created_at.timestamp())
+        for m in mentions_of(e):
+            for resolution, size in (("minute", 60), ("hour", 3600)):
+                members.setdefault((m.topic, resolution, t - t % size), []).append(p["id"])
+    lines = [f"kills at {[round(k, 1) for k in kills_at]} s of the replay"]
+    never, short = Counter(), 0
+    for key, diff in wrong:
+        if "posts" not in diff:
+            lines.append(f"{key}: differs in {sorted(diff)} only")
+            continue
+        got, want = diff["posts"]
+        ids = members.get(key, [])
+        unsent = [i for i in ids if (key[0], i) not in sent]
+        for i in unsent:
+            never[partition_of(i.encode())] += 1
+        short += want - got
+        if len(lines) < 12:
+            records = sorted({w for i in ids for w in sent.get((key[0], i), [])})
+            lines.append(f"{key}: published {got} posts, oracle {want}; {len(unsent)} of its posts never sent on "
+                         f"mentions (source partitions {sorted({partition_of(i.encode()) for i in unsent})}); "
+                         f"mentions records holding the rest: {records[:4]}...{records[-4:]}")
+    lines.append(f"{short} posts short in all; never sent by ingest, by source partition: {dict(never)} "
+                 f"(the rest were sent and not counted by the trend stage, or counted and not restored)")
+    return "\n".join(lines)
 
 
 def test_killed_workers_lose_no_post_and_publish_the_oracles_windows(start_worker, tmp_path):
