@@ -130,3 +130,65 @@ async def test_a_restored_mark_does_not_bring_back_what_expired_before_it(make_a
     reader = await run(again, [[2]], 2, log)
     reader.assert_not_awaited()
     assert counted(again) == 3  # record 2's posts only
+
+
+def activity(app, offset: int) -> SimpleNamespace:
+    """An ``influence.activity`` record at ``offset`` of alice's partition: her post ``a<offset>``."""
+    from datetime import timedelta
+
+    from schemas.records import Author, Post
+    from streams.enrich import enrich
+    from streams.influence import activities_of
+    from streams.sentiment import SentimentScorer
+
+    p = partition_of(b"alice", 4)
+    post = Post(id=f"a{offset}", text="love it #t", created_at=datetime.fromtimestamp(T0, UTC) + timedelta(
+        seconds=offset), author=Author(id="alice", handle="alice"))
+    (act,) = activities_of(enrich(post, SentimentScorer()), 0, offset)
+    headers = [(MENTION_PRODUCER, b"ingest-1"), (MENTION_WATERMARK, str(T0).encode()), (MENTION_COVERS, b"0,1,2,3")]
+    return SimpleNamespace(topic=app.bp.settings.activity_topic, partition=p, offset=offset, key=None,
+                           value=b'{"activities":[' + dumps(act) + b"]}", headers=headers, tp=TP("activity", p),
+                           timestamp=None)
+
+
+def authors_of(app, table: dict):
+    stage = app.bp.influence.authors
+    stage.table, stage.assigned, stage.needs_rebuild = table, set(range(4)), False
+    return stage
+
+
+def posts_seen(stage) -> int:
+    state = stage.table[b"alice"]
+    return max(len(w.seen) + w.seen_extra for (res, _), w in state.windows.items() if res == "hour")
+
+
+async def test_an_author_table_restored_short_of_its_changelog_folds_the_lost_batches_in_again(make_app, outputs):
+    app = make_app(topic_partitions="4")
+    outputs(app)
+    log = {o: activity(app, o) for o in range(5)}
+    first = authors_of(app, {})
+
+    async def read_range(_bootstrap, _topic, _partition, start, end, **_kw):
+        return [log[o] for o in range(start, end) if o in log]
+
+    async def fold(influence, batches, committed):
+        with patch("agents.continuity.read_range", AsyncMock(side_effect=read_range)), \
+                patch("agents.faust_fixes.committed_offset", return_value=committed), \
+                patch("agents.faust_fixes.mark_done", AsyncMock(return_value=True)):
+            for offsets in batches:
+                await influence.fold_activity([SimpleNamespace(message=log[o]) for o in offsets])
+
+    await fold(app.bp.influence, [[0, 1]], None)
+    codec = codecs.get_codec("brandpulse_influence_author")
+    restored_short = {k: codec.loads(codec.dumps(v)) for k, v in first.table.items()}
+    assert isinstance(restored_short[mark_key(partition_of(b"alice", 4))], BatchMark)
+    await fold(app.bp.influence, [[2, 3], [4]], None)
+    assert posts_seen(first) == 5
+
+    again_app = make_app(topic_partitions="4")
+    outputs(again_app)
+    again = authors_of(again_app, restored_short)
+    await fold(again_app.bp.influence, [[4]], 4)
+    assert posts_seen(again) == 5, "the activity after the restored batch mark was not folded in again"
+    assert again_app.bp.metrics.restore_replayed["influence-authors"]._value.get() == 2
+    assert len(again) == 1  # the mark is not an author
