@@ -26,9 +26,10 @@ What it does, on one fresh embedded Tansu broker:
    alignment let the posts partitions run) and the windows closed early by the bound on a topic's state.
 
 Every record is its own batch in both runs (``BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=1``): the embedded broker
-under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). It asserts nothing;
-it prints figures, and exits 1 if a post was lost, a window is wrong, a top 5 differs from the oracle's or the
-runs differ, so that a script can tell.
+under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). The trend and author
+stages read their input again from their last batch mark and need no such help; the ranking stage has no marks.
+It asserts nothing; it prints figures, and exits 1 if a post was lost, a window is wrong, a top 5 differs from
+the oracle's or the runs differ, so that a script can tell.
 """
 
 from __future__ import annotations
