@@ -178,7 +178,8 @@ class DriftSampler(threading.Thread):
 
 
 def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, workers: int, kills: int, rate: float,
-        seed: int, out_dir: Path, label: str, data_end_s: int, log_level: str = "warn") -> dict:
+        seed: int, out_dir: Path, label: str, data_end_s: int, log_level: str = "warn",
+        overrides: dict[str, str] | None = None) -> dict:
     run_id, n_posts = uuid.uuid4().hex[:8], len(post_ids)
     base = {"BRANDPULSE_BROKER_URL": broker.url, "BRANDPULSE_APP_ID": f"crash-{run_id}",
             "BRANDPULSE_TOPIC_PREFIX": f"crash-{run_id}.", "BRANDPULSE_SESSION_TIMEOUT_SECONDS": "6",
@@ -187,7 +188,8 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
             "BRANDPULSE_IDLE_GRACE_SECONDS": "2", "BRANDPULSE_TOPIC_PARTITIONS": "4",
             "BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1",
             # The same link in both runs: unset, it would be each worker's own URL, port and all.
-            "BRANDPULSE_DASHBOARD_URL": "https://grafana.example/d/brandpulse?var-topic={topic}&from={from_ms}&to={to_ms}"}
+            "BRANDPULSE_DASHBOARD_URL": "https://grafana.example/d/brandpulse?var-topic={topic}&from={from_ms}&to={to_ms}",
+            **(overrides or {})}
     settings = load_settings({**base, "BRANDPULSE_WEB_PORT": "6066"})
     asyncio.run(ensure_topics(settings))
     started = 0
@@ -350,7 +352,16 @@ def main() -> int:
     parser.add_argument("--only", choices=("clean", "crash"), help="run one of the two (the alerts are not compared)")
     parser.add_argument("--log-level", default="warn", choices=("debug", "info", "warn"),
                         help="the workers' BRANDPULSE_LOG_LEVEL (their logs go to --out)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="BRANDPULSE_X=value",
+                        help="a worker setting for both runs, over the script's (repeatable), e.g. "
+                             "BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=16384 to restore from Kafka's default batches")
     args = parser.parse_args()
+    overrides = {}
+    for item in args.overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("BRANDPULSE_"):
+            parser.error(f"--set takes BRANDPULSE_NAME=value, not {item!r}")
+        overrides[name] = value
 
     posts = scenario(args.posts)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -365,7 +376,7 @@ def main() -> int:
 
     with EmbeddedBroker(log_path=args.out / "tansu.log") as broker:
         common = {"want": want, "rate": args.rate, "seed": args.seed, "out_dir": args.out, "data_end_s": data_end,
-                  "log_level": args.log_level}
+                  "log_level": args.log_level, "overrides": overrides}
         ids = {p["id"] for p in posts}
         runs = []
         if args.only != "crash":
