@@ -86,6 +86,8 @@ class RankingEntries(KeyPartitionedTable):
     co-partitioned with ``influence.candidates`` and a query for the topic finds its owner."""
 
     def partition_for_key(self, key: Any) -> int:
+        if is_mark(key):
+            return super().partition_for_key(key)
         return partition_of(loads(key)[0].encode(), self.partitions or 1)
 
 
@@ -238,8 +240,7 @@ class _Stage:
 
     def restored_floor(self, partition: int) -> int | None:
         """Where the input of ``partition`` is read again from after an assignment: after the batch mark the
-        restored table holds (agents.tables). The author stage marks its batches; the ranking stage's upserts
-        are not marked (its standings replace one another)."""
+        restored table holds (agents.tables)."""
         return restored_floor(self.table, partition)
 
     def __len__(self) -> int:
@@ -282,7 +283,7 @@ class _RankingStage(_Stage):
 
     def rebuild(self) -> None:
         grouped: dict[str, list[tuple[str, int, str | None, dict[str, Any]]]] = {}
-        for k, v in self.table.items():
+        for k, v in values_of(self.table):
             if v is None:
                 continue
             topic, resolution, start, author_id = loads(k)
@@ -444,8 +445,14 @@ class Influence:
     async def fold_candidates(self, events: list[faust.types.EventT]) -> None:
         async with self.rankings.lock:
             try:
-                await self._fold_candidates(await with_skipped(self.app, "influence-rankings", events,
-                                                               self.rankings.expected))
+                events = await with_skipped(self.app, "influence-rankings", events, self.rankings.expected,
+                                            self.rankings.restored_floor)
+                await self._fold_candidates(events)
+                # After every entry the batch changed (agents.tables: batch marks).
+                lasts = {e.message.partition: e.message.offset for e in events}
+                mark_batch(self.rankings.table, {p: o for p, o in lasts.items()
+                                                 if not self.rankings.assigned or p in self.rankings.assigned},
+                           raw=True)
             except Exception as exc:
                 log.exception("the influence ranking stage failed part-way through a batch")
                 fatal("the influence ranking stage failed part-way through a batch: %r", exc)

@@ -141,7 +141,8 @@ class Metrics:
             "(agents.continuity). One batch per assignment with Kafka.",
             ["stage"], registry=r,
         )
-        self.restore_replayed = {s: restore_replayed.labels(stage=s) for s in ("trends", "influence-authors")}
+        self.restore_replayed = {s: restore_replayed.labels(stage=s)
+                                 for s in ("trends", "influence-authors", "influence-rankings")}
         self.late_posts = Counter(
             "brandpulse_posts_late", "Posts later than the allowed lateness: enriched, their mentions set "
             "aside on mentions.late instead of the windows.", registry=r,

@@ -73,16 +73,20 @@ def keys_in(table: Any, partitions: int) -> int:
     return len(table) - sum(1 for p in range(partitions) if mark_key(p) in table)
 
 
-def mark_batch(table: Any, lasts: dict[int, int]) -> None:
+def mark_batch(table: Any, lasts: dict[int, int], *, raw: bool = False) -> None:
     """Write each input partition's batch mark (``lasts``: partition → the batch's last offset in it), after the
-    values the batch changed."""
+    values the batch changed. ``raw``: the table's values are bytes (its value type is ``bytes``), and so is the
+    mark."""
     for partition, offset in lasts.items():
-        table[mark_key(partition)] = BatchMark(offset)
+        mark = BatchMark(offset)
+        table[mark_key(partition)] = dumps(mark.to_json()) if raw else mark
 
 
 def restored_floor(table: Any, partition: int) -> int | None:
     """The input offset from which the restored table needs ``partition`` read again (None: no mark)."""
     mark = table.get(mark_key(partition))
+    if isinstance(mark, bytes | bytearray):
+        mark = BatchMark(int(loads(mark)[MARK_FIELD]))
     return mark.offset + 1 if isinstance(mark, BatchMark) else None
 
 

@@ -26,8 +26,9 @@ What it does, on one fresh embedded Tansu broker:
    alignment let the posts partitions run) and the windows closed early by the bound on a topic's state.
 
 Every record is its own batch in both runs (``BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=1``): the embedded broker
-under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). The trend and author
-stages read their input again from their last batch mark and need no such help; the ranking stage has no marks.
+under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). The stages read
+their input again from their last batch mark and need no such help; it is kept so that figures compare with
+earlier runs.
 It asserts nothing; it prints figures, and exits 1 if a post was lost, a window is wrong, a top 5 differs from
 the oracle's or the runs differ, so that a script can tell.
 """

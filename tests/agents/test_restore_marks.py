@@ -192,3 +192,23 @@ async def test_an_author_table_restored_short_of_its_changelog_folds_the_lost_ba
     assert posts_seen(again) == 5, "the activity after the restored batch mark was not folded in again"
     assert again_app.bp.metrics.restore_replayed["influence-authors"]._value.get() == 2
     assert len(again) == 1  # the mark is not an author
+
+
+def test_the_ranking_stage_marks_its_batches_in_its_table_of_bytes(make_app):
+    """The ranking table's values are bytes and its keys JSON: a mark there is bytes too, goes to the partition
+    it names, and the rebuild of the rankings from the entries passes over it."""
+    from agents.influence import entry_key
+    from agents.tables import mark_batch, restored_floor
+
+    app = make_app(topic_partitions="4")
+    stage = app.bp.influence.rankings
+    assert stage.table.partition_for_key(mark_key(3)) == 3
+    table: dict = {}
+    mark_batch(table, {2: 41}, raw=True)
+    assert isinstance(table[mark_key(2)], bytes) and restored_floor(table, 2) == 42
+    assert restored_floor(table, 1) is None
+    meta = {"dropped": 0, "published": None, "last_event_s": T0}
+    table[entry_key("#t", "hour", T0, None)] = dumps(meta)
+    stage.table, stage.assigned = table, set(range(4))
+    stage.rebuild()
+    assert list(stage.index) == [b"#t"]
