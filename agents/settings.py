@@ -80,9 +80,10 @@ class Settings(BaseSettings):
     producer_max_batch_bytes: int = Field(
         16_384, ge=1, le=16_777_216,
         description="Largest batch of records the producer sends to one partition at once (Kafka's `batch.size`). "
-        "1 puts every record in its own batch: the workaround for the embedded broker (Tansu), whose "
-        "ListOffsets under-reports the log end by up to one batch, so that a table restored from its changelog "
-        "misses nothing; never needed with Kafka.",
+        "1 puts every record in its own batch, which makes the embedded broker's (Tansu's) short changelog "
+        "restores rarer (its ListOffsets can under-report a log's end by a batch); the stateful stages read "
+        "their input again after a short restore anyway (batch marks, docs/reliability.md). Never needed with "
+        "Kafka.",
     )
     max_message_bytes: int = Field(
         1_000_000,
