@@ -27,8 +27,8 @@ What it does, on one fresh embedded Tansu broker:
 
 Every record is its own batch in both runs (``BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=1``): the embedded broker
 under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). The stages read
-their input again from their last batch mark and need no such help; it is kept so that figures compare with
-earlier runs.
+their input again from their last batch mark, but with default batches two runs here still differed from the
+oracles (docs/reliability.md, "Open").
 It asserts nothing; it prints figures, and exits 1 if a post was lost, a window is wrong, a top 5 differs from
 the oracle's or the runs differ, so that a script can tell.
 """
