@@ -2,7 +2,7 @@
 clean run.
 
     .venv/bin/python bench/crash.py [--posts 100000] [--kills 5] [--rate 1500] [--workers 1]
-                                    [--only clean|crash] [--log-level warn]
+                                    [--only clean|crash] [--log-level warn] [--set BRANDPULSE_X=value]
 
 What it does, on one fresh embedded Tansu broker:
 
@@ -15,7 +15,9 @@ What it does, on one fresh embedded Tansu broker:
 3. **Crash run**: the same input to ``--workers`` fresh workers of a new group (fresh topics); ``--kills`` times,
    at random points of the replay, a worker is killed with SIGKILL and a new one started in its place (its state
    comes back from the changelogs).
-4. Once both have published everything, it prints, for each run: posts lost from ``posts.enriched`` (must be 0),
+4. Once both have published everything (every post enriched, every window out, then no influencer ranking for
+   30 s: the influence stages may still be folding when the last window is out), it prints, for each run: posts
+   lost from ``posts.enriched`` (must be 0),
    duplicate enriched records (delivery is at-least-once on this broker), windows missing and windows that
    differ from the batch oracle (every copy is compared), mentions set aside as late, and the alerts: the crash
    run's distinct CloudEvents ids and their contents against the clean run's, and the latest influencer ranking
@@ -178,6 +180,11 @@ class DriftSampler(threading.Thread):
         self.join(timeout=10)
 
 
+#: The influence stages have drained once no ranking has been published for this long (they publish a ranking
+#: within a second or two of the candidates that change it).
+INFLUENCE_QUIET_S = 30.0
+
+
 def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, workers: int, kills: int, rate: float,
         seed: int, out_dir: Path, label: str, data_end_s: int, log_level: str = "warn",
         overrides: dict[str, str] | None = None) -> dict:
@@ -245,7 +252,16 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
                           f"{sorted(set(want) - seen)[:6]}")
             break
         time.sleep(5)
-    drained_s = time.monotonic() - began
+    # The windows are all out; the influence stages may still be folding (they are not what the loop above
+    # waits for): until no ranking has been published for INFLUENCE_QUIET_S.
+    published, quiet_since = -1, time.monotonic()
+    while time.monotonic() - quiet_since < INFLUENCE_QUIET_S and time.monotonic() < deadline:
+        n = len(asyncio.run(read_topic(bootstrap, settings.influencers_topic, timeout=120)))
+        if n != published:
+            published, quiet_since = n, time.monotonic()
+            console.print(f"  {label}: {n:,} influencer rankings published")
+        time.sleep(5)
+    drained_s = time.monotonic() - began - INFLUENCE_QUIET_S
     alerts = asyncio.run(read_topic(bootstrap, settings.alerts_topic, timeout=120))
     rankings: dict[tuple, dict] = {}  # (topic, resolution, window start) -> its latest ranking
     for rec in asyncio.run(read_topic(bootstrap, settings.influencers_topic, timeout=120)):
