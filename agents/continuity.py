@@ -14,11 +14,13 @@ so that its commits can pass them. A hole with no records in it (a transactional
 compaction) costs one fetch.
 
 **A restored table may lack the tail of its changelog.** A stage that keeps state says where its restored
-state's input begins (``floor``: a partition → the first input offset of the last batch whose changes the
-restored table holds, which each value records). The records from there up to where Faust starts are read again
-too, and the stage's own idempotence (a key's applied offset) skips what the state already has. With Kafka the
-restored table is whole and this re-reads one batch; with the embedded broker, whose ListOffsets can under-report
-a changelog's end by a batch (docs/reliability.md), it is what gives the lost changes back.
+state's input ends (``floor``: a partition → the offset after the last input record whose changes the restored
+table holds, read from the batch mark written after each batch, agents.tables). The records from there up to
+where Faust starts are read again too, and the stage's own idempotence (a key's applied offset) skips what the
+state already has. With Kafka the restored table is whole: a batch is marked before it is acknowledged, so the
+floor is never behind the committed offset and nothing is read again. With the embedded broker, whose
+ListOffsets can under-report a changelog's end by a batch (docs/reliability.md), it is what gives the lost
+changes back.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import heapq
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -38,7 +39,7 @@ from agents.tables import (
     add_table,
     is_mark,
     keys_in,
-    mark_batch,
+    mark_events,
     partition_of,
     register_codec,
     restored_floor,
@@ -238,11 +239,6 @@ class _Stage:
     def rebuild(self) -> None:
         """After an assignment, once the table is recovered: derive what is kept in memory."""
 
-    def restored_floor(self, partition: int) -> int | None:
-        """Where the input of ``partition`` is read again from after an assignment: after the batch mark the
-        restored table holds (agents.tables)."""
-        return restored_floor(self.table, partition)
-
     def __len__(self) -> int:
         return keys_in(self.table, self.partitions)
 
@@ -332,12 +328,10 @@ class Influence:
         async with self.authors.lock:
             try:
                 events = await with_skipped(self.app, "influence-authors", events, self.authors.expected,
-                                            self.authors.restored_floor)
+                                            partial(restored_floor, self.authors.table))
                 await self._fold_activity(events)
                 # After every value the batch changed (agents.tables: batch marks).
-                lasts = {e.message.partition: e.message.offset for e in events}
-                mark_batch(self.authors.table, {p: o for p, o in lasts.items()
-                                                if not self.authors.assigned or p in self.authors.assigned})
+                mark_events(self.authors.table, events, self.authors.assigned)
             except Exception as exc:  # state changed in place before it was written: re-read after a restart
                 log.exception("the influence author stage failed part-way through a batch")
                 fatal("the influence author stage failed part-way through a batch: %r", exc)
@@ -446,13 +440,10 @@ class Influence:
         async with self.rankings.lock:
             try:
                 events = await with_skipped(self.app, "influence-rankings", events, self.rankings.expected,
-                                            self.rankings.restored_floor)
+                                            partial(restored_floor, self.rankings.table))
                 await self._fold_candidates(events)
                 # After every entry the batch changed (agents.tables: batch marks).
-                lasts = {e.message.partition: e.message.offset for e in events}
-                mark_batch(self.rankings.table, {p: o for p, o in lasts.items()
-                                                 if not self.rankings.assigned or p in self.rankings.assigned},
-                           raw=True)
+                mark_events(self.rankings.table, events, self.rankings.assigned, raw=True)
             except Exception as exc:
                 log.exception("the influence ranking stage failed part-way through a batch")
                 fatal("the influence ranking stage failed part-way through a batch: %r", exc)

@@ -19,7 +19,7 @@ and count it with :func:`keys_in`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import faust
@@ -80,6 +80,13 @@ def mark_batch(table: Any, lasts: dict[int, int], *, raw: bool = False) -> None:
     for partition, offset in lasts.items():
         mark = BatchMark(offset)
         table[mark_key(partition)] = dumps(mark.to_json()) if raw else mark
+
+
+def mark_events(table: Any, events: Iterable[Any], assigned: set[int], *, raw: bool = False) -> None:
+    """Mark a batch of Faust events: each input partition's last offset in it, for the partitions this worker
+    still holds (``assigned``; empty: every partition, before the first assignment is known)."""
+    lasts = {e.message.partition: e.message.offset for e in events}
+    mark_batch(table, {p: o for p, o in lasts.items() if not assigned or p in assigned}, raw=raw)
 
 
 def restored_floor(table: Any, partition: int) -> int | None:

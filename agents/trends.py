@@ -22,6 +22,7 @@ import heapq
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from time import monotonic, time
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ from agents.continuity import with_skipped
 from agents.crisis import Crisis
 from agents.delivery import delivered, fatal, send
 from agents.ingest import send_dead_letter, send_part_dead_letter, stamp_watermarks
-from agents.tables import add_table, keys_in, mark_batch, partition_of, register_codec, restored_floor, values_of
+from agents.tables import add_table, keys_in, mark_events, partition_of, register_codec, restored_floor, values_of
 from schemas.codec import (
     MENTION_CONTROL,
     dumps,
@@ -142,11 +143,6 @@ class Trends:
             self.expected.pop(p, None)
         self.assigned -= partitions
 
-    def restored_floor(self, partition: int) -> int | None:
-        """Where the input of ``partition`` is read again from after an assignment: after the batch mark the
-        restored table holds (agents.tables)."""
-        return restored_floor(self.table, partition)
-
     def _rebuild(self) -> None:
         self.due = {p: [] for p in self.assigned}
         self.crisis.rebuild(self.assigned, self.partition_of)
@@ -170,12 +166,12 @@ class Trends:
     async def fold_batch(self, events: list[faust.types.EventT]) -> None:
         async with self.lock:
             try:
-                events = await with_skipped(self.app, "trends", events, self.expected, self.restored_floor)
+                events = await with_skipped(self.app, "trends", events, self.expected,
+                                            partial(restored_floor, self.table))
                 shed = await self._fold_batch(events)
                 await self._close_due(shed)
                 # After every value the batch changed, the shed ones included (agents.tables: batch marks).
-                lasts = {e.message.partition: e.message.offset for e in events}
-                mark_batch(self.table, {p: o for p, o in lasts.items() if not self.assigned or p in self.assigned})
+                mark_events(self.table, events, self.assigned)
             except Exception as exc:
                 # State was changed in place before it was written: Faust would acknowledge the batch
                 # as the generator closes, so stop before it commits and let the restart re-read it.

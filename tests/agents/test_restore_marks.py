@@ -8,6 +8,8 @@ records short of the oracle, about a quarter of some minutes' posts missing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from unittest.mock import AsyncMock, patch
@@ -55,9 +57,10 @@ def copy(table: dict) -> dict:
     return {k: codec.loads(codec.dumps(v)) for k, v in table.items()}
 
 
-async def run(trends, batches: list[list[int]], committed: int | None, log: dict[int, SimpleNamespace]) -> AsyncMock:
-    """Fold ``batches`` (offsets) through the stage's entry point, with Faust's committed offset ``committed`` and
-    the input log ``log`` to read again from."""
+@contextmanager
+def replaying(log: dict[int, SimpleNamespace], committed: int | None) -> Iterator[AsyncMock]:
+    """Faust's committed offset is ``committed`` and the input is ``log`` (offset → record) when a stage reads it
+    again; yields the reader, to see what was read."""
     async def read_range(_bootstrap, _topic, _partition, start, end, **_kw):
         return [log[o] for o in range(start, end) if o in log]
 
@@ -65,6 +68,13 @@ async def run(trends, batches: list[list[int]], committed: int | None, log: dict
     with patch("agents.continuity.read_range", reader), \
             patch("agents.faust_fixes.committed_offset", return_value=committed), \
             patch("agents.faust_fixes.mark_done", AsyncMock(return_value=True)):
+        yield reader
+
+
+async def run(trends, batches: list[list[int]], committed: int | None, log: dict[int, SimpleNamespace]) -> AsyncMock:
+    """Fold ``batches`` (offsets) through the stage's entry point, with Faust's committed offset ``committed`` and
+    the input log ``log`` to read again from."""
+    with replaying(log, committed) as reader:
         for offsets in batches:
             await trends.fold_batch([event(o) for o in offsets])
     return reader
@@ -168,13 +178,8 @@ async def test_an_author_table_restored_short_of_its_changelog_folds_the_lost_ba
     log = {o: activity(app, o) for o in range(5)}
     first = authors_of(app, {})
 
-    async def read_range(_bootstrap, _topic, _partition, start, end, **_kw):
-        return [log[o] for o in range(start, end) if o in log]
-
     async def fold(influence, batches, committed):
-        with patch("agents.continuity.read_range", AsyncMock(side_effect=read_range)), \
-                patch("agents.faust_fixes.committed_offset", return_value=committed), \
-                patch("agents.faust_fixes.mark_done", AsyncMock(return_value=True)):
+        with replaying(log, committed):
             for offsets in batches:
                 await influence.fold_activity([SimpleNamespace(message=log[o]) for o in offsets])
 
