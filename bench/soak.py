@@ -5,7 +5,10 @@
 Posts are dated now (live traffic, so windows close and keys expire as in production), with hashtags drawn
 from a Zipf over ``--tags`` tags plus one never-seen tag in ten posts (the long tail that must expire). Each
 minute it prints the worker's resident memory (VmRSS), the posts processed, the keys of every table and the
-series on /metrics; at the end, the RSS growth per minute over the second half, which should be about flat.
+series on /metrics; at the end, the RSS growth per minute over the second half, which should be about flat, and
+the keys of each table at the first minute, at their peak and at the end. A topic's keys go once its hour window
+has closed and it has been idle for ``BRANDPULSE_TOPIC_IDLE_SECONDS`` (600 here), so the never-seen tags pile up
+until the wall clock's hour turns: run across an hour boundary to see them go.
 It asserts nothing: it prints figures.
 """
 
@@ -43,12 +46,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def scrape(url: str) -> tuple[float, float, int]:
-    """(posts processed, table keys, series) from the worker's /metrics."""
+def scrape(url: str) -> tuple[float, dict[str, float], int]:
+    """(posts processed, keys per table, series) from the worker's /metrics."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
         lines = [line for line in resp.read().decode().splitlines() if line and not line.startswith("#")]
     posts = sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("brandpulse_posts_total{"))
-    keys = sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("brandpulse_table_keys{"))
+    keys: dict[str, float] = {}
+    for line in lines:
+        if line.startswith("brandpulse_table_keys{"):
+            table = line.split('table="', 1)[1].split('"', 1)[0] if 'table="' in line else "?"
+            keys[table] = keys.get(table, 0) + float(line.rsplit(" ", 1)[1])
     return posts, keys, len(lines)
 
 
@@ -103,6 +110,7 @@ def main() -> None:
         proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples: list[tuple[float, float]] = []
+        tables: list[tuple[float, dict[str, float]]] = []  # (minute, keys per table)
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
@@ -126,7 +134,9 @@ def main() -> None:
                     return
                 rss = rss_mb(proc.pid)
                 samples.append((elapsed / 60, rss))
-                console.print(f"{elapsed / 60:6.0f} {sent:9,} {processed:9,.0f} {rss:8.1f} {keys:10,.0f} {series:7,}")
+                tables.append((elapsed / 60, keys))
+                console.print(f"{elapsed / 60:6.0f} {sent:9,} {processed:9,.0f} {rss:8.1f} {sum(keys.values()):10,.0f} "
+                              f"{series:7,}  {datetime.now(UTC):%H:%M}")
 
             asyncio.run(produce(settings.bootstrap_servers, settings.posts_topic, args.rate, args.minutes * 60,
                                 args.tags, on_minute))
@@ -137,6 +147,13 @@ def main() -> None:
         slope = (half[-1][1] - half[0][1]) / (half[-1][0] - half[0][0])
         console.print(f"RSS growth over the second half: {slope:+.2f} MB/min "
                       f"({half[0][1]:.0f} MB at minute {half[0][0]:.0f}, {half[-1][1]:.0f} MB at {half[-1][0]:.0f})")
+    if tables:
+        # Which tables the keys are in: a rise that is not the influence budget's shows here.
+        console.print(f"{'table':<24} {'minute 1':>9} {'peak':>9} {'at minute':>9} {'last':>9}")
+        for name in sorted({t for _, keys in tables for t in keys}):
+            counts = [(keys.get(name, 0), minute) for minute, keys in tables]
+            peak, at = max(counts)
+            console.print(f"{name:<24} {counts[0][0]:9,.0f} {peak:9,.0f} {at:9.0f} {counts[-1][0]:9,.0f}")
 
 
 if __name__ == "__main__":
