@@ -28,6 +28,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,14 +50,14 @@ def rss_mb(pid: int) -> float:
 def scrape(url: str) -> tuple[float, dict[str, float], int]:
     """(posts processed, keys per table, series) from the worker's /metrics."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
-        lines = [line for line in resp.read().decode().splitlines() if line and not line.startswith("#")]
-    posts = sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("brandpulse_posts_total{"))
+        families = list(text_string_to_metric_families(resp.read().decode()))
+    samples = [sample for family in families for sample in family.samples]
+    posts = sum(s.value for s in samples if s.name == "brandpulse_posts_total")
     keys: dict[str, float] = {}
-    for line in lines:
-        if line.startswith("brandpulse_table_keys{"):
-            table = line.split('table="', 1)[1].split('"', 1)[0] if 'table="' in line else "?"
-            keys[table] = keys.get(table, 0) + float(line.rsplit(" ", 1)[1])
-    return posts, keys, len(lines)
+    for s in samples:
+        if s.name == "brandpulse_table_keys":
+            keys[s.labels["table"]] = keys.get(s.labels["table"], 0) + s.value
+    return posts, keys, len(samples)
 
 
 async def produce(bootstrap: list[str], topic: str, rate: float, seconds: float, tags: int, on_minute) -> int:
@@ -109,8 +110,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | values
         proc = subprocess.Popen([sys.executable, "-m", "agents", "worker"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples: list[tuple[float, float]] = []
-        tables: list[tuple[float, dict[str, float]]] = []  # (minute, keys per table)
+        samples: list[tuple[float, float, dict[str, float]]] = []  # (minute, RSS MB, keys per table)
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
@@ -133,8 +133,7 @@ def main() -> None:
                                   f"RSS {rss_mb(proc.pid):.1f} MB")
                     return
                 rss = rss_mb(proc.pid)
-                samples.append((elapsed / 60, rss))
-                tables.append((elapsed / 60, keys))
+                samples.append((elapsed / 60, rss, keys))
                 console.print(f"{elapsed / 60:6.0f} {sent:9,} {processed:9,.0f} {rss:8.1f} {sum(keys.values()):10,.0f} "
                               f"{series:7,}  {datetime.now(UTC):%H:%M}")
 
@@ -147,11 +146,11 @@ def main() -> None:
         slope = (half[-1][1] - half[0][1]) / (half[-1][0] - half[0][0])
         console.print(f"RSS growth over the second half: {slope:+.2f} MB/min "
                       f"({half[0][1]:.0f} MB at minute {half[0][0]:.0f}, {half[-1][1]:.0f} MB at {half[-1][0]:.0f})")
-    if tables:
+    if samples:
         # Which tables the keys are in: a rise that is not the influence budget's shows here.
         console.print(f"{'table':<24} {'minute 1':>9} {'peak':>9} {'at minute':>9} {'last':>9}")
-        for name in sorted({t for _, keys in tables for t in keys}):
-            counts = [(keys.get(name, 0), minute) for minute, keys in tables]
+        for name in sorted({t for _, _, keys in samples for t in keys}):
+            counts = [(keys.get(name, 0), minute) for minute, _, keys in samples]
             peak, at = max(counts)
             console.print(f"{name:<24} {counts[0][0]:9,.0f} {peak:9,.0f} {at:9.0f} {counts[-1][0]:9,.0f}")
 
