@@ -77,14 +77,16 @@ def rss_bytes(pid: int) -> int:
 
 
 def gauges(url: str) -> dict[str, float]:
+    """The series count and the gauges the run follows, summed over their labels, from the worker's /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as r:
-        body = r.read().decode()
-    out: dict[str, float] = {"series": sum(1 for line in body.splitlines() if line and not line.startswith("#"))}
-    for line in body.splitlines():
-        for name in ("brandpulse_trend_keys ", "brandpulse_trend_histories ", "brandpulse_posts_total{",
-                     "brandpulse_influence_authors "):
-            if line.startswith(name):
-                out[name.strip(" {")] = out.get(name.strip(" {"), 0) + float(line.rsplit(" ", 1)[1])
+        samples = [s for f in text_string_to_metric_families(r.read().decode()) for s in f.samples]
+    out: dict[str, float] = {"series": len(samples)}
+    for s in samples:
+        if s.name in ("brandpulse_trend_keys", "brandpulse_trend_histories", "brandpulse_posts_total",
+                      "brandpulse_influence_authors"):
+            out[s.name] = out.get(s.name, 0) + s.value
     return out
 
 
