@@ -698,8 +698,10 @@ def _clip(text: str | None) -> str | None:
     return text[:MAX_TEXT] if text else text
 
 
+@lru_cache(maxsize=16384)
 def iso_utc(epoch_s: int) -> str:
-    """RFC 3339 UTC with ``Z``, as the codec writes datetimes."""
+    """RFC 3339 UTC with ``Z``, as the codec writes datetimes. Cached: a batch formats the same few seconds (its
+    events' and its windows' bounds) once per influencer record, 1.4 % of the worker's samples uncached."""
     return datetime.fromtimestamp(epoch_s, UTC).isoformat().replace("+00:00", "Z")
 
 
