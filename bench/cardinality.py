@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -78,8 +79,6 @@ def rss_bytes(pid: int) -> int:
 
 def gauges(url: str) -> dict[str, float]:
     """The series count and the gauges the run follows, summed over their labels, from the worker's /metrics."""
-    from prometheus_client.parser import text_string_to_metric_families
-
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as r:
         samples = [s for f in text_string_to_metric_families(r.read().decode()) for s in f.samples]
     out: dict[str, float] = {"series": len(samples)}

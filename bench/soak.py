@@ -50,8 +50,7 @@ def rss_mb(pid: int) -> float:
 def scrape(url: str) -> tuple[float, dict[str, float], int]:
     """(posts processed, keys per table, series) from the worker's /metrics."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
-        families = list(text_string_to_metric_families(resp.read().decode()))
-    samples = [sample for family in families for sample in family.samples]
+        samples = [s for family in text_string_to_metric_families(resp.read().decode()) for s in family.samples]
     posts = sum(s.value for s in samples if s.name == "brandpulse_posts_total")
     keys: dict[str, float] = {}
     for s in samples:
