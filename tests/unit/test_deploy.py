@@ -282,7 +282,8 @@ def test_k8s_manifests_validate_against_the_api_schemas() -> None:
 def test_kustomize_renders_valid_manifests() -> None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl is not installed: `kubectl kustomize` not checked (the schema test still ran)")
+        pytest.skip("kubectl is not installed (install it, e.g. the `kubectl` package of the Kubernetes apt repository): "
+                    "`kubectl kustomize` not checked (the schema test still ran)")
     result = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     docs = [("kustomize", doc) for doc in yaml.safe_load_all(result.stdout) if doc]
