@@ -79,7 +79,10 @@ from agents.broker import EmbeddedBroker, stop_process  # noqa: E402
 
 console = Console(width=None if sys.stdout.isatty() else 200)  # a log file gets the whole table
 
-SYSTEMS = ("tight", "vader", "brandpulse", "quix", "bytewax")
+SYSTEMS = ("tight", "vader", "brandpulse", "quix", "bytewax",
+           "faust", "faust-floor", "faust-floor-fixed", "faust-floor-raw")
+#: what runs when --systems is not given (the Faust rows are floors for issue 7's analysis: ask for them)
+DEFAULT_SYSTEMS = ("tight", "vader", "brandpulse", "quix", "bytewax")
 VENVS = ROOT / ".bench" / "venvs"
 OUT = BENCH / "out"
 
@@ -89,10 +92,17 @@ class Peer:
     name: str
     label: str
     package: str  # whose installed version the table names
+    #: False: runs in this project's venv (Faust: brandpulse's own framework), nothing to install
+    own_venv: bool = True
+    script_name: str = ""  # default: <name>_pipeline.py
+    args: tuple[str, ...] = ()
+    #: False: does less than the pipeline (a floor), so it is not a peer for the "÷ fastest peer" ratio
+    comparable: bool = True
+    windows: bool = True  # publishes the hashtag windows (checked against the direct count)
 
     @property
     def script(self) -> Path:
-        return BENCH / "peers" / f"{self.name}_pipeline.py"
+        return BENCH / "peers" / (self.script_name or f"{self.name}_pipeline.py")
 
     @property
     def requirements(self) -> Path:
@@ -104,10 +114,22 @@ class Peer:
 
     @property
     def python(self) -> Path:
-        return self.venv / "bin" / "python"
+        return self.venv / "bin" / "python" if self.own_venv else Path(sys.executable)
 
 
-PEERS = {"quix": Peer("quix", "Quix Streams", "quixstreams"), "bytewax": Peer("bytewax", "Bytewax", "bytewax")}
+PEERS = {
+    "quix": Peer("quix", "Quix Streams", "quixstreams"),
+    "bytewax": Peer("bytewax", "Bytewax", "bytewax"),
+    "faust": Peer("faust", "Faust, lean: batches, no table", "faust-streaming", own_venv=False),
+    "faust-floor": Peer("faust-floor", "Faust floor: forward only, no work", "faust-streaming", own_venv=False,
+                        script_name="faust_pipeline.py", args=("--floor",), comparable=False, windows=False),
+    "faust-floor-fixed": Peer("faust-floor-fixed", "Faust floor, Topic.send without its yield", "faust-streaming",
+                              own_venv=False, script_name="faust_pipeline.py", args=("--floor", "--fixed"),
+                              comparable=False, windows=False),
+    "faust-floor-raw": Peer("faust-floor-raw", "Faust floor, sent past Topic.send", "faust-streaming",
+                            own_venv=False, script_name="faust_pipeline.py", args=("--floor", "--raw-send"),
+                            comparable=False, windows=False),
+}
 
 
 # --- the peers' virtual environments --------------------------------------------------------------------
@@ -118,6 +140,10 @@ def ensure_venv(peer: Peer) -> str:
     Returns the installed version of the peer's framework. A stamp (a copy of the requirements file) marks
     a finished install, so an edited requirements file installs again.
     """
+    if not peer.own_venv:
+        import importlib.metadata
+
+        return importlib.metadata.version(peer.package)
     wanted = peer.requirements.read_text()
     stamp = peer.venv / "bench-requirements.txt"
     if not (peer.python.exists() and stamp.exists() and stamp.read_text() == wanted):
@@ -288,7 +314,7 @@ def peer_run(peer: Peer, messages: list[bytes], partitions: int, progress: Progr
             proc = subprocess.Popen(
                 [str(peer.python), str(peer.script), "--bootstrap", broker.bootstrap, "--posts-topic", posts,
                  "--enriched-topic", enriched, "--windows-topic", windows, "--group", f"bench-{run_id}",
-                 "--state-dir", str(state_dir)],
+                 "--state-dir", str(state_dir), *peer.args],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             outcome = asyncio.run(watch(bootstrap, proc, broker.proc.pid, enriched, [windows], len(messages),
@@ -307,7 +333,7 @@ def peer_run(peer: Peer, messages: list[bytes], partitions: int, progress: Progr
             "broker_cpu_s": outcome["broker_cpu_s"] - broker_cpu0,
             "peak_rss_mib": max(outcome["peak_rss_mib"], reported_peak_rss_mib(log_path)), "end": outcome["end"],
             "log": str(log_path.relative_to(ROOT)),
-            **summarize_windows(window_records)}
+            **(summarize_windows(window_records) if peer.windows else {})}
 
 
 # --- checks and the table ------------------------------------------------------------------------------
@@ -349,7 +375,7 @@ def build_table(rows: list[tuple[str, str, list[dict]]], expected: dict[str, int
     """``rows``: (label, system, that system's runs); brandpulse's drained figures are a row of their own."""
     medians = {system: median_of([r for r in runs if "error" not in r], "posts_per_s") for _, system, runs in rows}
     tight = medians.get("tight")
-    peer_best = max((medians[s] for s in PEERS if medians.get(s)), default=None)
+    peer_best = max((medians[s] for s in PEERS if PEERS[s].comparable and medians.get(s)), default=None)
     table = Table(title=title, title_justify="left")
     for name, justify in [("system", "left"), ("posts", "right"), ("posts/s, median (min-max)", "right"),
                           ("÷ tight", "right"), ("÷ fastest peer", "right"), ("end-to-end posts/s", "right"),
@@ -387,7 +413,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=4)
-    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
+    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(DEFAULT_SYSTEMS))
     parser.add_argument("--brandpulse-posts", type=int, default=None,
                         help="run brandpulse on the first N posts only (default: min(posts, 50000))")
     parser.add_argument("--brandpulse-setting", action="append", default=[], metavar="BRANDPULSE_X=value",

@@ -77,3 +77,78 @@ def test_the_livelock_checks_of_faust_s_consumer_thread_are_the_fixed_ones():
     from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
     assert getattr(AIOKafkaConsumerThread, faust_fixes._FIXED, False)
+
+
+class _StartedProducer:
+    """Stands in for Faust's started producer: ``send`` queues the record and returns its future at once, as
+    aiokafka's does while a batch has room."""
+
+    started = True
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None]] = []
+
+    async def send(self, topic, key, value, partition=None, timestamp=None, headers=None):
+        self.sent.append((topic, value))
+        return asyncio.get_running_loop().create_future()
+
+
+def _yields(topic, value: bytes) -> bool:
+    """Whether one ``topic.send`` gives the event loop a turn before it returns (driven by hand, no loop run)."""
+    coro = topic.send(key=None, value=value)
+    try:
+        coro.send(None)
+    except StopIteration:
+        return False
+    coro.close()
+    return True
+
+
+def _app_with(producer: _StartedProducer):
+    import faust
+
+    app = faust.App("faust-fixes-test", env={}, broker="kafka://127.0.0.1:1", store="memory://",
+                    value_serializer="raw", key_serializer="raw", autodiscover=False, web_enabled=False)
+    app._producer = producer
+    return app
+
+
+async def test_a_send_on_a_started_producer_does_not_yield_to_the_event_loop():
+    producer = _StartedProducer()
+    topic = _app_with(producer).topic("out", value_type=bytes)
+    assert not _yields(topic, b"one")
+    assert producer.sent == [("out", b"one")]
+
+
+async def test_faust_s_own_send_yields_to_the_event_loop_on_every_call():
+    """Why fix_send_yield exists (mode's ``stampede`` around ``maybe_start_producer``). If this fails, Faust no
+    longer yields per send: the fix can go."""
+    from faust.topics import Topic
+
+    assert faust_fixes.FAUST_GET_PRODUCER is not None
+
+    class Unfixed(Topic):
+        _get_producer = faust_fixes.FAUST_GET_PRODUCER
+
+    producer = _StartedProducer()
+    app = _app_with(producer)
+    topic = Unfixed(app, topics=["out"], value_type=bytes)
+    assert _yields(topic, b"one")
+
+
+async def test_a_producer_not_started_yet_takes_faust_s_own_path():
+    calls = []
+
+    class NotStarted(_StartedProducer):
+        started = False
+
+    app = _app_with(NotStarted())
+
+    async def maybe_start_producer():
+        calls.append("started")
+        return app._producer
+
+    app.maybe_start_producer = maybe_start_producer
+    topic = app.topic("out", value_type=bytes)
+    await topic.send(key=None, value=b"one")
+    assert calls == ["started"]
