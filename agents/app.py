@@ -64,6 +64,8 @@ class BrandpulseApp(faust.App):
     """A Faust app that also carries brandpulse's settings, topics and metrics as ``app.bp``."""
 
     bp: Runtime
+    #: the consumer's fetch wait (``BRANDPULSE_CONSUMER_FETCH_MAX_WAIT_MS``; Faust's own is fixed at 1,500 ms)
+    consumer_fetch_max_wait_ms: int | None = None
 
     @property
     def timers_paused(self) -> bool:
@@ -111,6 +113,7 @@ def create_app(settings: Settings) -> BrandpulseApp:
         # Faust's own per-message debug logging costs ~12 records per post (STYLE.md).
         debug=False,
     )
+    app.consumer_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms  # read by faust_fixes.fix_fetch_max_wait
     app.bp = Runtime(settings=settings, topics=Topics.create(app, settings),
                      metrics=Metrics(version=brandpulse_version(), brands=settings.watchlists.names),
                      progress=SourceProgress(idle_grace_s=settings.idle_grace_seconds))

@@ -26,6 +26,11 @@ each, against 94 when the same records were handed to the producer directly, and
 :func:`fix_send_yield` returns the started producer without the wrapper (and without its yield); while the
 producer is not started yet, or in a transaction, Faust's own path runs.
 
+**The fetch wait is fixed at 1.5 s.** Faust builds its consumer with ``fetch_max_wait_ms=1500`` whatever the
+settings say. :func:`fix_fetch_max_wait` uses the app's ``consumer_fetch_max_wait_ms`` when it has one
+(``BRANDPULSE_CONSUMER_FETCH_MAX_WAIT_MS``): on the embedded broker (Tansu), which answers a fetch about a
+quarter of that wait late even when records are there, it sets the latency of every hop between stages.
+
 Also here, each with its reason: ``mark_done`` (offsets processed outside Faust's stream), ``committed_offset``
 (where Faust sought a partition to), ``pause_fetching`` (pause a partition at aiokafka's level: Faust's own pause
 drops records already fetched) and ``fix_livelock_checks`` (Faust's livelock checks would take a paused
@@ -106,6 +111,30 @@ def fix_send_yield(cls: type | None = None) -> None:
 
 
 fix_send_yield()
+
+
+def fix_fetch_max_wait(cls: type | None = None) -> None:
+    """The worker's consumer waits at most the app's ``consumer_fetch_max_wait_ms`` per fetch (see above)."""
+    if cls is None:
+        from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread as cls
+    if getattr(cls, "_brandpulse_fetch_wait_fixed", False):
+        return
+    create = cls._create_worker_consumer
+
+    def _create_worker_consumer(self: Any, transport: Any) -> Any:
+        consumer = create(self, transport)
+        wait_ms = getattr(self.app, "consumer_fetch_max_wait_ms", None)
+        if wait_ms is not None:
+            # aiokafka keeps it until ``start`` hands it to its fetcher (a private attribute: the test of this
+            # module fails if aiokafka renames it)
+            consumer._fetch_max_wait_ms = int(wait_ms)
+        return consumer
+
+    cls._create_worker_consumer = _create_worker_consumer
+    cls._brandpulse_fetch_wait_fixed = True
+
+
+fix_fetch_max_wait()
 
 
 def fix_livelock_checks(cls: type | None = None) -> None:

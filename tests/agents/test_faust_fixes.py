@@ -152,3 +152,39 @@ async def test_a_producer_not_started_yet_takes_faust_s_own_path():
     topic = app.topic("out", value_type=bytes)
     await topic.send(key=None, value=b"one")
     assert calls == ["started"]
+
+
+def test_the_worker_consumer_waits_at_most_the_configured_fetch_wait():
+    class Thread:
+        def __init__(self, wait_ms):
+            self.app = SimpleNamespace(consumer_fetch_max_wait_ms=wait_ms)
+
+        def _create_worker_consumer(self, transport):
+            return SimpleNamespace(_fetch_max_wait_ms=1500)  # Faust's fixed value
+
+    faust_fixes.fix_fetch_max_wait(Thread)
+    assert Thread(100)._create_worker_consumer(None)._fetch_max_wait_ms == 100
+    assert Thread(None)._create_worker_consumer(None)._fetch_max_wait_ms == 1500
+
+
+async def test_the_fetch_wait_is_where_aiokafka_reads_it_and_faust_s_consumer_thread_is_fixed():
+    """The fix sets a private attribute: if aiokafka renames it, this fails instead of the wait going back to
+    Faust's 1.5 s unnoticed."""
+    from aiokafka import AIOKafkaConsumer
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    assert getattr(AIOKafkaConsumerThread, "_brandpulse_fetch_wait_fixed", False)
+    consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_max_wait_ms=1234)
+    assert consumer._fetch_max_wait_ms == 1234
+    import inspect
+
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
+
+
+def test_the_app_carries_the_fetch_wait_setting(tmp_path):
+    from agents.app import create_app
+    from agents.settings import load_settings
+
+    settings = load_settings({"BRANDPULSE_BROKER_URL": "kafka://127.0.0.1:1", "BRANDPULSE_DATA_DIR": str(tmp_path),
+                              "BRANDPULSE_CONSUMER_FETCH_MAX_WAIT_MS": "250"})
+    assert create_app(settings).consumer_fetch_max_wait_ms == 250
