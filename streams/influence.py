@@ -602,11 +602,23 @@ class AuthorState:
         ta = window.topics.get(topic) if window else None
         if window is None or ta is None or not ta.activity():
             return None
-        totals = list(ta.evicted)
-        for ps in ta.posts.values():
-            for i, v in enumerate(ps.contribution()):
-                totals[i] += v
-        n, authored, compound_sum, known, reposts, likes, replies = totals
+        # One pass over the posts: the totals (each post's ``contribution``) and the best post (most engagement,
+        # then authored, then the largest id: ``TopicActivity.compact``'s order), each count worked out once.
+        n, authored, compound_sum, known, reposts, likes, replies = ta.evicted
+        best_id, best_key, best_counts = None, None, (0, 0, 0)
+        for k, ps in ta.posts.items():
+            r, li, c = ps.reposts(), ps.likes_received(), ps.replies_received()
+            n += 1
+            authored += ps.authored
+            if ps.compound_known:
+                compound_sum += ps.compound_e4
+                known += 1
+            reposts += r
+            likes += li
+            replies += c
+            key = (r + li + c, ps.authored, k)
+            if best_key is None or key > best_key:
+                best_id, best_key, best_counts = k, key, (r, li, c)
         mean = compound_sum / known / 10_000 if known else 0.0
         relevance = n / max(n, window.activity())
         # The profile the author had in the window; the latest known if the window saw none (credits only).
@@ -616,12 +628,10 @@ class AuthorState:
             handle, name, followers, listed, statuses, location = (self.handle, self.name, self.followers,
                                                                     self.listed, self.statuses, self.location)
         parts = score((followers, listed, statuses, reposts, likes + replies), relevance, w)
-        best_id = max(ta.posts, key=lambda k: (ta.posts[k].engagement(), ta.posts[k].authored, k), default=None)
         top_post = None
         if best_id is not None:
-            b = ta.posts[best_id]
-            top_post = {"id": best_id, "text": b.text, "retweets": b.reposts(), "likes": b.likes_received(),
-                        "replies": b.replies_received()}
+            top_post = {"id": best_id, "text": ta.posts[best_id].text, "retweets": best_counts[0],
+                        "likes": best_counts[1], "replies": best_counts[2]}
         return {
             "author_id": self.author_id, "handle": handle or self.handle or self.author_id, "name": name,
             "score": round(parts.score, 6), "reach": round(parts.reach, 4), "resonance": round(parts.resonance, 4),
