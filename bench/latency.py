@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/latency.py latency [--rate 150] [--seconds 60] [--workers 1] [--set BRANDPULSE_X=v]
     .venv/bin/python bench/latency.py scaling [--posts 20000] [--repeat 3]
+    .venv/bin/python bench/latency.py idle [--seconds 60] [--set BRANDPULSE_X=v]
 
 ``latency``: posts dated now are produced at a steady ``--rate`` for ``--seconds`` into running workers (every
 feature on). A post's latency is its enriched record's broker timestamp minus its own (the producer's send time),
@@ -12,6 +13,9 @@ for p99 < 1 s at half of the maximum throughput (``scaling`` or ``bench/ingest.p
 interleaved ``--repeat`` times; posts/s from the first enriched record to the last, and to when every stage has
 folded every post (summed over the workers' /metrics). On this machine the broker shares the 2 cores with the
 workers, so 2 workers cannot have 2 free cores here.
+
+``idle``: one ready worker with nothing to read: its CPU share and the broker's over ``--seconds`` (what the
+fetch wait, the timers and the heartbeats cost when no post comes).
 
 It asserts nothing: it prints figures.
 """
@@ -200,6 +204,25 @@ def scaling(args: argparse.Namespace) -> None:
     console.print(table)
 
 
+def idle(args: argparse.Namespace) -> None:
+    """A ready worker's CPU while no post comes (timers, heartbeats and fetches that come back empty)."""
+    with EmbeddedBroker() as broker:
+        procs, values, _ = start_workers(broker, 1, overrides=dict(args.set))
+        try:
+            wait_ready(values, procs)
+            time.sleep(10)  # start-up work done (the gazetteer, the first recovery)
+            cpu0, broker0, t0 = cpu_seconds(procs[0].pid), cpu_seconds(broker.proc.pid), time.monotonic()
+            time.sleep(args.seconds)
+            wall = time.monotonic() - t0
+            cpu, broker_cpu = cpu_seconds(procs[0].pid) - cpu0, cpu_seconds(broker.proc.pid) - broker0
+        finally:
+            for p in procs:
+                stop_process(p, timeout=30, name="worker")
+    settings = ", ".join(f"{k}={v}" for k, v in args.set) or "default settings"
+    console.print(f"idle worker, {settings}: {100 * cpu / wall:.1f} % of a core over {wall:.0f} s "
+                  f"(the broker: {100 * broker_cpu / wall:.1f} %)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -209,11 +232,15 @@ def main() -> None:
     lat.add_argument("--workers", type=int, default=1)
     lat.add_argument("--set", action="append", default=[], type=lambda kv: tuple(kv.split("=", 1)),
                      metavar="BRANDPULSE_X=value", help="a worker setting to override (repeatable)")
+    idl = sub.add_parser("idle")
+    idl.add_argument("--seconds", type=float, default=60)
+    idl.add_argument("--set", action="append", default=[], type=lambda kv: tuple(kv.split("=", 1)),
+                     metavar="BRANDPULSE_X=value", help="a worker setting to override (repeatable)")
     sc = sub.add_parser("scaling")
     sc.add_argument("--posts", type=int, default=20_000)
     sc.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    (latency if args.what == "latency" else scaling)(args)
+    {"latency": latency, "idle": idle, "scaling": scaling}[args.what](args)
 
 
 if __name__ == "__main__":
