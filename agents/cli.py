@@ -67,6 +67,17 @@ def cli() -> None:
 # worker
 
 
+def configure_gc(threshold: int) -> None:
+    """Collect cycles every ``threshold`` allocations (BRANDPULSE_GC_THRESHOLD), and leave what start-up loaded
+    (the app, the lexicons, the modules) out of every later collection (``gc.freeze``)."""
+    import gc
+
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(threshold, second, third)
+    gc.collect()
+    gc.freeze()
+
+
 def run_worker(settings: Settings) -> NoReturn:
     import faust
 
@@ -74,6 +85,7 @@ def run_worker(settings: Settings) -> NoReturn:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
+    configure_gc(settings.gc_threshold)
 
     class Worker(faust.Worker):
         def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:

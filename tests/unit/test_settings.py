@@ -235,3 +235,23 @@ def test_the_web_token_must_be_long_and_is_never_echoed():
     assert "short secret" not in str(exc.value)
     assert load_settings({"BRANDPULSE_WEB_TOKEN": "x" * 32}).web_token == "x" * 32
     assert load_settings({"BRANDPULSE_WEB_TOKEN": ""}).web_token is None
+
+
+def test_the_worker_collects_cycles_at_the_configured_threshold_and_freezes_start_up_objects():
+    import gc
+
+    from agents.cli import configure_gc
+
+    before = gc.get_threshold()
+    try:
+        configure_gc(12_345)
+        assert gc.get_threshold() == (12_345, *before[1:])
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_a_gc_threshold_below_the_floor_is_refused_naming_the_variable():
+    with pytest.raises(SettingsError, match="BRANDPULSE_GC_THRESHOLD"):
+        load_settings({"BRANDPULSE_GC_THRESHOLD": "10"})
