@@ -1,7 +1,7 @@
 """Benchmark: brandpulse side by side with Quix Streams and Bytewax on the embedded broker (issue 7).
 
     .venv/bin/python bench/compare.py [--posts 200000] [--repeat 3] [--partitions 4]
-        [--systems tight vader brandpulse quix bytewax] [--brandpulse-posts N]
+        [--systems tight vader brandpulse quix bytewax faust faust-floor ...] [--brandpulse-posts N]
         [--brandpulse-setting BRANDPULSE_X=value ...]
 
 Every system does the work of ../shared/BENCH.md on the same generated input (``ingest.generate_canonical``):
@@ -17,6 +17,11 @@ tumbling window in the framework's own windowing, published to a second topic:
   with a day's grace, publishing every update (``current()``);
 * **bytewax** -- Bytewax (bench/peers/bytewax_pipeline.py): ``count_window`` with an ``EventClock`` allowing
   20 min, publishing each window once when it closes (at the latest at the end of the input).
+* **faust** -- Faust at its leanest (bench/peers/faust_pipeline.py, in this project's venv): ``take_events``
+  batches, a dict of counts per window published once per batch, no table; only when asked for (``--systems``);
+* **faust-floor**, **faust-floor-fixed**, **faust-floor-raw** -- Faust forwarding each post and doing nothing else,
+  with ``Topic.send``, with ``Topic.send`` as brandpulse fixes it (``agents.faust_fixes.fix_send_yield``), and
+  with the producer's ``send``: the floor under any Faust pipeline, not a peer (no "÷ fastest peer" for them).
 
 The peers run in virtual environments of their own, created on first use under .bench/venvs/<peer> from the
 pinned bench/peers/<peer>-requirements.txt. Each broker run gets a fresh embedded Tansu broker with the input
