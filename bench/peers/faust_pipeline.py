@@ -15,8 +15,9 @@ brandpulse's stateful stages do), each batch's sends awaited before it is acknow
   once per batch with its count so far (as Quix's ``current()`` does; a window's last record holds its count).
 * ``--floor`` (``faust-floor``): no work at all: forward each post's bytes to the enriched topic. This is
   Faust's own cost of one event in and one record out, the floor that every feature of brandpulse adds to.
-* ``--floor --fixed`` (``faust-floor-fixed``): the same with ``agents.faust_fixes.fix_send_yield`` applied, as in
-  brandpulse's worker: Faust's ``Topic.send`` without the event-loop yield it makes on every call.
+* ``--floor --fixed`` (``faust-floor-fixed``): the same with ``agents.faust_fixes`` imported, as in brandpulse's
+  worker: Faust's ``Topic.send`` without the event-loop yield it makes on every call (``fix_send_yield``; the
+  module's other fixes change nothing here: no table, and a plain ``faust.App`` keeps Faust's fetch wait).
 * ``--floor --raw-send`` (``faust-floor-raw``): the same, sent with the producer's ``send`` (aiokafka's, under
   Faust's ``Topic.send`` and its channel machinery): what is left is the cost of consuming through Faust.
 
