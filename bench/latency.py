@@ -223,6 +223,12 @@ def idle(args: argparse.Namespace) -> None:
                   f"(the broker: {100 * broker_cpu / wall:.1f} %)")
 
 
+def add_set(parser: argparse.ArgumentParser) -> None:
+    """``--set BRANDPULSE_X=value``, repeatable: a worker setting to override (``latency`` and ``idle``)."""
+    parser.add_argument("--set", action="append", default=[], type=lambda kv: tuple(kv.split("=", 1)),
+                        metavar="BRANDPULSE_X=value", help="a worker setting to override (repeatable)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -230,12 +236,10 @@ def main() -> None:
     lat.add_argument("--rate", type=float, default=150)
     lat.add_argument("--seconds", type=float, default=60)
     lat.add_argument("--workers", type=int, default=1)
-    lat.add_argument("--set", action="append", default=[], type=lambda kv: tuple(kv.split("=", 1)),
-                     metavar="BRANDPULSE_X=value", help="a worker setting to override (repeatable)")
+    add_set(lat)
     idl = sub.add_parser("idle")
     idl.add_argument("--seconds", type=float, default=60)
-    idl.add_argument("--set", action="append", default=[], type=lambda kv: tuple(kv.split("=", 1)),
-                     metavar="BRANDPULSE_X=value", help="a worker setting to override (repeatable)")
+    add_set(idl)
     sc = sub.add_parser("scaling")
     sc.add_argument("--posts", type=int, default=20_000)
     sc.add_argument("--repeat", type=int, default=3)
