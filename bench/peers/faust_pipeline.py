@@ -93,9 +93,7 @@ def main() -> None:
     floor, raw_send = "--floor" in sys.argv, "--raw-send" in sys.argv
     if "--fixed" in sys.argv:
         sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-        from agents.faust_fixes import fix_send_yield
-
-        fix_send_yield()
+        import agents.faust_fixes  # noqa: F401 (applies its fixes as it is imported, as in brandpulse's worker)
     sys.argv = [a for a in sys.argv if a not in ("--floor", "--raw-send", "--fixed")]
     args = parse_args(__doc__.splitlines()[0])
 
