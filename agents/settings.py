@@ -154,7 +154,7 @@ class Settings(BaseSettings):
         le=10_000_000,
         description="Allocations between two runs of Python's cyclic garbage collector (the first of "
         "`gc.set_threshold`'s thresholds; Python's default is 700). The stateful stages allocate much and keep "
-        "large state, so the default spends about a fifth of their CPU in collections that find little "
+        "large state, so Python's default spends about a fifth of their CPU in collections that find little "
         "(bench/influence_stages.py: 6.4 of 31 CPU s at 700, 1.3 of 20 at 50,000). Nearly all of brandpulse's "
         "garbage is freed at once by reference counting; only reference cycles wait for a collection.",
     )
