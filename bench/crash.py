@@ -213,7 +213,7 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
     drift = DriftSampler(running)
     drift.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDPULSE_")} | running[0][1]
-    began = time.monotonic()
+    began, began_wall = time.monotonic(), time.time()
     replay = subprocess.Popen([sys.executable, "-m", "agents", "replay", str(path), "--rate", str(rate)], cwd=ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     rng, kill_log = random.Random(seed), []
@@ -222,8 +222,10 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
         proc, _ = running.pop(rng.randrange(len(running)))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        kill_log.append(round(at, 1))
-        console.print(f"  {label}: killed a worker at {at:.1f} s of the replay; starting another")
+        # When it happened: a worker takes ~10 s to be ready, so a kill due before the last one was ready is late.
+        kill_log.append(round(time.monotonic() - began, 1))
+        console.print(f"  {label}: killed a worker at {kill_log[-1]:.1f} s of the replay (due at {at:.1f}); "
+                      "starting another")
         running.append(new_worker())
     out, _ = replay.communicate(timeout=3600)
     if replay.returncode != 0:
@@ -267,22 +269,47 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
     for rec in asyncio.run(read_topic(bootstrap, settings.influencers_topic, timeout=120)):
         r = orjson.loads(rec.value)
         rankings[(r["topic"], r["resolution"], r["window_start"])] = r
+    # The input itself: a post written twice (the replay's producer retried a batch the broker had written; no
+    # idempotent producer on the embedded broker) is read twice, and late the second time.
+    inputs = asyncio.run(read_topic(bootstrap, settings.posts_topic, timeout=300, idle_seconds=10))
+    input_twice = len(inputs) - len({r.value for r in inputs})
+    console.print(f"  {label}: {len(inputs):,} records on posts, {input_twice:,} of them a second copy of one")
+    lost = post_ids - {r.key.decode() for r in enriched}
+    if lost:  # where they are on posts, and whether a read that waits for quiet finds them on posts.enriched
+        where = sorted((r.partition, r.offset) for r in inputs if r.key is not None and r.key.decode() in lost)
+        again = {r.key.decode() for r in asyncio.run(read_topic(bootstrap, settings.enriched_topic, timeout=300,
+                                                                 idle_seconds=10))}
+        by_partition: dict[int, list[int]] = {}
+        for partition, offset in where:
+            by_partition.setdefault(partition, []).append(offset)
+        console.print(f"  {label}: [red]{len(lost)} posts not on posts.enriched[/red] ({len(lost - again)} still not "
+                      f"when read until quiet); on posts at " + ", ".join(
+                          f"[{p}] {min(o)}-{max(o)} ({len(o)})" for p, o in sorted(by_partition.items())))
     late = asyncio.run(read_topic(bootstrap, settings.late_topic, timeout=120))
     if late:  # which stage set them aside, and why (the detail's first words)
         from schemas.codec import read_dead_letter_headers
 
         why = Counter(read_dead_letter_headers(r.headers).get("brandpulse.detail", "?")[:48] for r in late)
         console.print(f"  {label}: {len(late)} mentions set aside as late, e.g. {why.most_common(4)}")
+        explain_late(bootstrap, settings, late, kill_log, began_wall, out_dir / f"{label}-late.json")
     drift.stop()
     for proc, _ in running:
         stop_process(proc, timeout=30, name="worker")
 
-    wrong = 0
+    wrong = []
     for rec in stats:
         r = orjson.loads(rec.value)
         key = (r["topic"], r["resolution"], int(datetime.fromisoformat(r["window_start"]).timestamp()))
         if key in want and r != want[key]:
-            wrong += 1
+            wrong.append((key, {f: (r[f], want[key].get(f)) for f in r if r[f] != want[key].get(f)}))
+            if len(wrong) <= 5:  # which fields, and by how much
+                console.print(f"  {label}: window {key} published at offset {rec.offset} differs: "
+                              f"{wrong[-1][1]}"[:600], markup=False)
+    if wrong:  # where the posts a short window misses were lost (the crash test's diagnosis)
+        from tests.integration.test_crash import explain_short_windows
+
+        posts = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+        console.print(explain_short_windows(settings, posts, wrong, kill_log), markup=False)
     copies = Counter(r.key.decode() for r in enriched)
     events: dict[str, dict] = {}
     for rec in alerts:
@@ -294,11 +321,78 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
                                                                   option=orjson.OPT_INDENT_2))
     return {"label": label, "kills": kill_log, "replayed_s": replayed_s, "drained_s": drained_s,
             "lost": len(post_ids - ids), "duplicates": sum(c - 1 for c in copies.values()),
-            "windows": len(want), "missing": len(set(want) - seen), "wrong": wrong,
-            "published_twice": len(stats) - len(seen), "late": len(late), "alert_records": len(alerts),
+            "windows": len(want), "missing": len(set(want) - seen), "wrong": len(wrong),
+            "published_twice": len(stats) - len(seen), "late": len(late), "input_twice": input_twice,
+            "alert_records": len(alerts),
             "events": events, "rankings": rankings, "max_drift_s": drift.max_drift,
             "median_drift_s": drift.median_drift, "closed_early": drift.closed_early,
             "influence_late": drift.late_by_stage()}
+
+
+def explain_late(bootstrap: list[str], settings, late: list, kills: list[float], began_wall: float,
+                 path: Path) -> None:
+    """Where mentions set aside as late came from, printed and written to ``path``: every copy of each late post's
+    mention on ``mentions`` (partition, offset, seconds into the replay it was written, the producer and its
+    watermark stamp), and the stamps on that partition before the first copy that were already past the post's
+    window (the watermark that closed it: whose, and when). Seconds are of the replay, as the kill times are."""
+    from schemas.codec import (
+        DLQ_SOURCE_OFFSET,
+        DLQ_SOURCE_PARTITION,
+        DLQ_SOURCE_TOPIC,
+        header_map,
+        read_dead_letter_headers,
+        read_stamp,
+    )
+
+    def at(ts_ms: int) -> float:
+        return round(ts_ms / 1000 - began_wall, 2)
+
+    mentions = asyncio.run(read_topic(bootstrap, settings.mentions_topic, timeout=300, idle_seconds=15))
+    copies: dict[tuple[str, str], list[dict]] = {}
+    stamps: dict[int, list[tuple[int, float, str, int]]] = {}  # partition -> (offset, at, producer, watermark)
+    for rec in mentions:
+        stamp = read_stamp(header_map(rec.headers))
+        if stamp is not None:
+            stamps.setdefault(rec.partition, []).append((rec.offset, at(rec.timestamp), stamp[0], stamp[1]))
+        if not rec.value:
+            continue
+        for m in orjson.loads(rec.value)["mentions"]:
+            copies.setdefault((m["topic"], m["post_id"]), []).append(
+                {"partition": rec.partition, "offset": rec.offset, "at": at(rec.timestamp),
+                 "producer": stamp[0] if stamp else None, "stamp": stamp[1] if stamp else None,
+                 "source": [m["source_partition"], m["source_offset"]]})
+    rows = []
+    for rec in late:
+        m = orjson.loads(rec.value)
+        end = m["event_s"] - m["event_s"] % 60 + 60
+        held = copies.get((m["topic"], m["post_id"]), [])
+        first = min((c["offset"] for c in held), default=None)
+        part = held[0]["partition"] if held else None
+        closing = [s for s in stamps.get(part, []) if first is not None and s[0] < first
+                   and s[3] >= end + settings.allowed_lateness_seconds][:1]
+        dl = read_dead_letter_headers(rec.headers)
+        source = [dl.get(DLQ_SOURCE_TOPIC), int(dl.get(DLQ_SOURCE_PARTITION, -1)), int(dl.get(DLQ_SOURCE_OFFSET, -1))]
+        rows.append({"post_id": m["post_id"], "topic": m["topic"], "event_s": m["event_s"], "source": source,
+                     "set_aside_at": at(rec.timestamp), "copies": held, "first_stamp_past_window": closing})
+    path.write_bytes(orjson.dumps({"kills": kills, "late": rows}, option=orjson.OPT_INDENT_2))
+    # A copy on mentions written before the mention was set aside: a post processed again (after a restart or a
+    # rebalance) and late against what this worker had already read of its partition; its window counted the copy.
+    again = sum(any(c["at"] <= r["set_aside_at"] for c in r["copies"]) for r in rows)
+    # A late post whose record sits at another offset than the copies' posts: the input holds it twice (a producer's
+    # retry writes a batch again at the end of the log: no idempotent producer on the embedded broker).
+    twice = sum(r["source"][0] == settings.posts_topic and r["copies"] and
+                all(c["source"] != r["source"][1:] for c in r["copies"]) for r in rows)
+    console.print(f"    {twice} of them were read from another offset of posts than their copies (the input holds "
+                  "those posts twice)", markup=False)
+    console.print(f"    {again} of the {len(rows)} late mentions had been sent on mentions before (posts processed "
+                  f"again), {len(rows) - again} had not (their windows lack them); kills at {kills} s; the first "
+                  f"({path}):")
+    for r in rows[:8]:
+        held = [(c["partition"], c["offset"], c["at"], c["producer"], c["stamp"]) for c in r["copies"]]
+        event = datetime.fromtimestamp(r["event_s"], UTC)
+        console.print(f"    {r['topic']} {r['post_id']} at {r['source']} event {event:%H:%M:%S}, "
+                      f"set aside at {r['set_aside_at']} s; copies (partition, offset, s, producer, stamp) {held}; "
+                      f"first stamp past its window before them {r['first_stamp_past_window']}", markup=False)
 
 
 def influence_oracle(posts: list[dict]) -> dict[tuple[str, str, str], dict[str, list[dict]]]:
