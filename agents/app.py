@@ -114,6 +114,10 @@ def create_app(settings: Settings) -> BrandpulseApp:
         debug=False,
     )
     app.consumer_fetch_max_wait_ms = settings.consumer_fetch_max_wait_ms  # read by faust_fixes.fix_fetch_max_wait
+    # The inputs whose stages read every hole in their offsets again (agents.continuity): Faust must not mark one
+    # done itself (faust_fixes.fix_fetch_gaps).
+    app.checked_topics = frozenset({settings.posts_topic, settings.mentions_topic, settings.activity_topic,
+                                    settings.candidates_topic})
     app.bp = Runtime(settings=settings, topics=Topics.create(app, settings),
                      metrics=Metrics(version=brandpulse_version(), brands=settings.watchlists.names),
                      progress=SourceProgress(idle_grace_s=settings.idle_grace_seconds))

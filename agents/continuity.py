@@ -9,9 +9,11 @@ this way in 3 of 12 runs (docs/reliability.md).
 A stage therefore checks that the offsets of each input partition follow on from the last record it took, and
 the first record after an assignment against the committed offset Faust sought to (a hole there would also keep
 Faust from ever committing the partition again). A hole is read again from Kafka (:func:`agents.broker.read_range`)
-and put before the record after it, and Faust is told those offsets are done (:func:`agents.faust_fixes.mark_done`),
-so that its commits can pass them. A hole with no records in it (a transactional producer's commit markers,
-compaction) costs one fetch.
+and put before the record after it, and once the batch is processed and its output sent, Faust is told those
+offsets are done (:func:`mark_read_again`, :func:`agents.faust_fixes.mark_done`), so that its commits can pass them
+(not before: a worker killed in between would have committed records nobody processed, and
+``agents.faust_fixes.fix_fetch_gaps`` keeps Faust from marking them done itself). A hole with no records in it (a
+transactional producer's commit markers, compaction) costs one fetch.
 
 **A restored table may lack the tail of its changelog.** A stage that keeps state says where its restored
 state's input ends (``floor``: a partition → the offset after the last input record whose changes the restored
@@ -63,13 +65,16 @@ class Refetched:
 
 async def with_skipped(app: BrandpulseApp, stage: str, events: list[Any],
                        expected: MutableMapping[int, int],
-                       floor: Callable[[int], int | None] | None = None) -> list[Any]:
+                       floor: Callable[[int], int | None] | None = None, *,
+                       holes: list[tuple[TP, int, int]]) -> list[Any]:
     """``events`` with the records Faust skipped before any of them put in front of it, in offset order.
 
     ``expected`` maps each input partition to the next offset the stage expects; it is updated here, and the
     caller forgets a partition when it is revoked (after a rebalance the stream starts again at the committed
     offset, which may be behind it). ``floor`` (see the module's docstring) gives, for a partition, the offset
-    from which the stage's restored state needs its input read again; it is asked once per assignment."""
+    from which the stage's restored state needs its input read again; it is asked once per assignment. Each hole
+    read again goes into ``holes`` as (partition, start, end): the caller hands them to :func:`mark_read_again`
+    once the batch is processed and sent."""
     settings = app.bp.settings
     out: list[Any] = []
     for event in events:
@@ -105,7 +110,15 @@ async def with_skipped(app: BrandpulseApp, stage: str, events: list[Any],
                 app.bp.metrics.refetched[stage].inc(len(skipped))
             out.extend(Refetched(RefetchedMessage(r)) for r in records)
             if start is not None and msg.offset > start:
-                await faust_fixes.mark_done(app.consumer, msg.tp, start, msg.offset)
+                holes.append((msg.tp, start, msg.offset))
         expected[msg.partition] = msg.offset + 1
         out.append(event)
     return out
+
+
+async def mark_read_again(app: BrandpulseApp, holes: list[tuple[TP, int, int]]) -> None:
+    """Tell Faust that the holes :func:`with_skipped` read again are done, so that its commits can pass them: once
+    the batch that processed them has sent what it produced (Faust flushes the producer before it commits)."""
+    for tp, start, end in holes:
+        await faust_fixes.mark_done(app.consumer, tp, start, end)
+    holes.clear()

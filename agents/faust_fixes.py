@@ -31,6 +31,18 @@ settings say. :func:`fix_fetch_max_wait` uses the app's ``consumer_fetch_max_wai
 (``BRANDPULSE_CONSUMER_FETCH_MAX_WAIT_MS``): on the embedded broker (Tansu), which answers a fetch about a
 quarter of that wait late even when records are there, it sets the latency of every hop between stages.
 
+**Faust marks a jump in the offsets it fetched as done before anything processed them.** Its consumer loop
+(``Consumer._drain_messages``) treats a record whose offset is more than one past the last one it read as the end
+of a gap in the log (a transactional producer's markers, compaction) and adds the offsets between to its done set
+(``Consumer._add_gap``), so that its next commit passes them once the record after them is acknowledged. But Faust
+also makes such jumps itself: records it fetched and dropped (a pause of its own during a table recovery, the
+seek of a rebalance) are not in the log's gaps, and a stage still has them to read again
+(``agents.continuity``). A worker killed between that commit and the stage's reading them again has lost them for
+good: ``bench/crash.py`` with the producer's default batches lost 500 consecutive posts of one partition (a
+poll's worth) in one run of three, with no warning logged by the killed worker. :func:`fix_fetch_gaps` leaves
+Faust's gaps out for the topics whose stages check their offsets (they read every hole again and only then mark
+it done: ``mark_done``, with Faust's own ``_add_gap``); other topics keep Faust's behaviour.
+
 Also here, each with its reason: ``mark_done`` (offsets processed outside Faust's stream), ``committed_offset``
 (where Faust sought a partition to), ``pause_fetching`` (pause a partition at aiokafka's level: Faust's own pause
 drops records already fetched) and ``fix_livelock_checks`` (Faust's livelock checks would take a paused
@@ -40,9 +52,12 @@ partition for a stuck one).
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from faust.transport.producer import ProducerBuffer
+
+log = logging.getLogger(__name__)
 
 #: Marks a ProducerBuffer class already fixed (the module may be imported more than once in tests).
 _FIXED = "_brandpulse_flush_fixed"
@@ -163,6 +178,34 @@ def fix_livelock_checks(cls: type | None = None) -> None:
 fix_livelock_checks()
 
 
+#: Faust's own ``Consumer._add_gap`` (set by :func:`fix_fetch_gaps`): what ``mark_done`` calls.
+FAUST_ADD_GAP: Any = None
+
+
+def fix_fetch_gaps(cls: type | None = None) -> None:
+    """Faust's consumer loop no longer marks a jump in the offsets it fetched as done on the topics whose stages
+    check their offsets (the app's ``checked_topics``); see above."""
+    if cls is None:
+        from faust.transport.consumer import Consumer as cls
+    if getattr(cls, "_brandpulse_gaps_fixed", False):
+        return
+    global FAUST_ADD_GAP
+    add_gap = FAUST_ADD_GAP = cls._add_gap
+
+    async def _add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        if tp.topic in getattr(self.app, "checked_topics", ()):
+            log.info("%s[%s]: offsets %s-%s were not delivered by Faust's consumer; not done until the stage has "
+                     "read them again", tp.topic, tp.partition, offset_from, offset_to)
+            return
+        await add_gap(self, tp, offset_from, offset_to)
+
+    cls._add_gap = _add_gap
+    cls._brandpulse_gaps_fixed = True
+
+
+fix_fetch_gaps()
+
+
 async def mark_done(consumer: Any, tp: Any, start: int, end: int) -> bool:
     """Tell Faust's offset bookkeeping that offsets ``start <= offset < end`` of ``tp`` are done (processed by
     us outside Faust's stream), so that its commits can pass them once the records after them are acknowledged.
@@ -170,11 +213,12 @@ async def mark_done(consumer: Any, tp: Any, start: int, end: int) -> bool:
     Faust keeps the acknowledged offsets per partition and commits only up to the first hole; offsets it read but
     never delivered (see ``agents.ingest``: posts Faust's stream skipped after a seek) would otherwise hold the
     commit back for good, or, where its consumer took them for a gap in the log, be committed unprocessed. This
-    uses Faust's own gap record (``Consumer._add_gap``, private): False if this Faust has none."""
-    add_gap = getattr(consumer, "_add_gap", None)
-    if add_gap is None or end <= start:
+    uses Faust's own gap record (``Consumer._add_gap``, private; its own, not :func:`fix_fetch_gaps`'s): False if
+    this Faust has none. Call it once the records are processed and what they produced is sent: Faust's next
+    commit may pass them."""
+    if FAUST_ADD_GAP is None or not hasattr(consumer, "_gap") or end <= start:
         return False
-    await add_gap(tp, start, end - 1)
+    await FAUST_ADD_GAP(consumer, tp, start, end - 1)
     return True
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
-from agents.continuity import with_skipped
+from agents.continuity import mark_read_again, with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
 from agents.ingest import send_dead_letter, send_part_dead_letter, stamp_watermarks
 from agents.tables import (
@@ -327,11 +327,13 @@ class Influence:
     async def fold_activity(self, events: list[faust.types.EventT]) -> None:
         async with self.authors.lock:
             try:
+                holes: list = []
                 events = await with_skipped(self.app, "influence-authors", events, self.authors.expected,
-                                            partial(restored_floor, self.authors.table))
+                                            partial(restored_floor, self.authors.table), holes=holes)
                 await self._fold_activity(events)
                 # After every value the batch changed (agents.tables: batch marks).
                 mark_events(self.authors.table, events, self.authors.assigned)
+                await mark_read_again(self.app, holes)
             except Exception as exc:  # state changed in place before it was written: re-read after a restart
                 log.exception("the influence author stage failed part-way through a batch")
                 fatal("the influence author stage failed part-way through a batch: %r", exc)
@@ -439,11 +441,13 @@ class Influence:
     async def fold_candidates(self, events: list[faust.types.EventT]) -> None:
         async with self.rankings.lock:
             try:
+                holes: list = []
                 events = await with_skipped(self.app, "influence-rankings", events, self.rankings.expected,
-                                            partial(restored_floor, self.rankings.table))
+                                            partial(restored_floor, self.rankings.table), holes=holes)
                 await self._fold_candidates(events)
                 # After every entry the batch changed (agents.tables: batch marks).
                 mark_events(self.rankings.table, events, self.rankings.assigned, raw=True)
+                await mark_read_again(self.app, holes)
             except Exception as exc:
                 log.exception("the influence ranking stage failed part-way through a batch")
                 fatal("the influence ranking stage failed part-way through a batch: %r", exc)

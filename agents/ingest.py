@@ -24,7 +24,7 @@ import faust
 from faust.types import TP
 
 from agents import faust_fixes
-from agents.continuity import with_skipped
+from agents.continuity import mark_read_again, with_skipped
 from agents.delivery import delivered, fatal, send, send_batched
 from agents.tables import partition_of
 from schemas.codec import (
@@ -330,14 +330,16 @@ def register(app: BrandpulseApp) -> faust.types.AgentT:
                 refresh_lag()
                 began = progress.watermark(monotonic())
                 outcomes = []
+                holes: list = []
                 try:
-                    events = await with_skipped(app, "ingest", events, dict(positions))
+                    events = await with_skipped(app, "ingest", events, dict(positions), holes=holes)
                 except Exception as exc:  # Kafka would not give the skipped posts back: read them after a restart
                     fatal("reading again the posts Faust's stream skipped failed: %r", exc)
                 for event in events:
                     outcomes.append(await process_or_dead_letter(event))
                 await send_rekeyed(outcomes, began)
                 await settle(outcomes)  # before Faust acknowledges the batch
+                await mark_read_again(app, holes)  # and only then may its commits pass the posts read again
                 await announce_watermark()
                 await align()
             yield None

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
-from agents.continuity import with_skipped
+from agents.continuity import mark_read_again, with_skipped
 from agents.crisis import Crisis
 from agents.delivery import delivered, fatal, send
 from agents.ingest import send_dead_letter, send_part_dead_letter, stamp_watermarks
@@ -166,12 +166,14 @@ class Trends:
     async def fold_batch(self, events: list[faust.types.EventT]) -> None:
         async with self.lock:
             try:
+                holes: list = []
                 events = await with_skipped(self.app, "trends", events, self.expected,
-                                            partial(restored_floor, self.table))
+                                            partial(restored_floor, self.table), holes=holes)
                 shed = await self._fold_batch(events)
                 await self._close_due(shed)
                 # After every value the batch changed, the shed ones included (agents.tables: batch marks).
                 mark_events(self.table, events, self.assigned)
+                await mark_read_again(self.app, holes)
             except Exception as exc:
                 # State was changed in place before it was written: Faust would acknowledge the batch
                 # as the generator closes, so stop before it commits and let the restart re-read it.
