@@ -35,13 +35,14 @@ quarter of that wait late even when records are there, it sets the latency of ev
 (``Consumer._drain_messages``) treats a record whose offset is more than one past the last one it read as the end
 of a gap in the log (a transactional producer's markers, compaction) and adds the offsets between to its done set
 (``Consumer._add_gap``), so that its next commit passes them once the record after them is acknowledged. But Faust
-also makes such jumps itself: records it fetched and dropped (a pause of its own during a table recovery, the
-seek of a rebalance) are not in the log's gaps, and a stage still has them to read again
-(``agents.continuity``). A worker killed between that commit and the stage's reading them again has lost them for
-good: ``bench/crash.py`` with the producer's default batches lost 500 consecutive posts of one partition (a
-poll's worth) in one run of three, with no warning logged by the killed worker. :func:`fix_fetch_gaps` leaves
-Faust's gaps out for the topics whose stages check their offsets (they read every hole again and only then mark
-it done: ``mark_done``, with Faust's own ``_add_gap``); other topics keep Faust's behaviour.
+also makes such jumps itself: its ``getmany`` drops the rest of a fetched batch when its flow stops or the group
+generation changes, and the records of a partition it has paused, and those are not gaps of the log: a stage
+still has them to read again (``agents.continuity``). A worker killed between that commit and the stage's reading
+them again has lost them for good, with no log line. It is the likely cause of the 500 posts (a poll's worth) that
+``bench/crash.py`` with the producer's default batches lost in one run of three (docs/reliability.md).
+:func:`fix_fetch_gaps` leaves Faust's gaps out for the topics whose stages check their offsets (they read every
+hole again and only then mark it done: ``mark_done``, with Faust's own ``_add_gap``); other topics keep Faust's
+behaviour.
 
 Also here, each with its reason: ``mark_done`` (offsets processed outside Faust's stream), ``committed_offset``
 (where Faust sought a partition to), ``pause_fetching`` (pause a partition at aiokafka's level: Faust's own pause
