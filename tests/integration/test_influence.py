@@ -169,8 +169,8 @@ def test_rankings_survive_a_restart_and_keep_folding(start_worker, scenario, tmp
 
     path, _, expected = scenario
     # Every record its own batch, as in test_crash.py (docs/reliability.md: with the producer's default batches
-    # the stages read their input again from their last batch mark after a short restore, but bench/crash.py
-    # showed rankings differ on this broker for a cause not found yet).
+    # the stages read their input again from their last batch mark after a short restore; one record per batch
+    # keeps the broker's short ListOffsets rarest).
     one_per_batch = {"BRANDPULSE_PRODUCER_MAX_BATCH_BYTES": "1"}
     first = start_worker(**one_per_batch)
     run_replay(first, path)
