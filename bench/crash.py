@@ -29,9 +29,10 @@ What it does, on one fresh embedded Tansu broker:
 
 Every record is its own batch in both runs (``BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=1``): the embedded broker
 under-reports a changelog's end by up to one batch (a Tansu limitation, docs/reliability.md). The stages read
-their input again from their last batch mark, which makes the default batches exact too since Faust's commits no
-longer pass records it dropped (``--set BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=16384``; docs/reliability.md); one
-record per batch keeps short restores rare, so what a run shows is mostly the kills.
+their input again from their last batch mark, and with default batches (``--set
+BRANDPULSE_PRODUCER_MAX_BATCH_BYTES=16384``) 8 of 8 runs have been exact since Faust's commits no longer pass
+records it dropped (docs/reliability.md); one record per batch keeps short restores rare, so what a run shows is
+mostly the kills.
 It asserts nothing; it prints figures, and exits 1 if a post was lost, a window is wrong, a top 5 differs from
 the oracle's or the runs differ, so that a script can tell.
 """
@@ -275,7 +276,7 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
     inputs = asyncio.run(read_topic(bootstrap, settings.posts_topic, timeout=300, idle_seconds=10))
     input_twice = len(inputs) - len({r.value for r in inputs})
     console.print(f"  {label}: {len(inputs):,} records on posts, {input_twice:,} of them a second copy of one")
-    lost = post_ids - {r.key.decode() for r in enriched}
+    lost = post_ids - ids
     if lost:  # where they are on posts, and whether a read that waits for quiet finds them on posts.enriched
         where = sorted((r.partition, r.offset) for r in inputs if r.key is not None and r.key.decode() in lost)
         again = {r.key.decode() for r in asyncio.run(read_topic(bootstrap, settings.enriched_topic, timeout=300,
@@ -287,12 +288,20 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
                       f"when read until quiet); on posts at " + ", ".join(
                           f"[{p}] {min(o)}-{max(o)} ({len(o)})" for p, o in sorted(by_partition.items())))
     late = asyncio.run(read_topic(bootstrap, settings.late_topic, timeout=120))
+    mentions = None  # read when something needs explaining, once: the whole topic, until quiet
+
+    def all_mentions() -> list:
+        nonlocal mentions
+        if mentions is None:
+            mentions = asyncio.run(read_topic(bootstrap, settings.mentions_topic, timeout=300, idle_seconds=15))
+        return mentions
+
     if late:  # which stage set them aside, and why (the detail's first words)
         from schemas.codec import read_dead_letter_headers
 
         why = Counter(read_dead_letter_headers(r.headers).get("brandpulse.detail", "?")[:48] for r in late)
         console.print(f"  {label}: {len(late)} mentions set aside as late, e.g. {why.most_common(4)}")
-        explain_late(bootstrap, settings, late, kill_log, began_wall, out_dir / f"{label}-late.json")
+        explain_late(settings, all_mentions(), late, kill_log, began_wall, out_dir / f"{label}-late.json")
     drift.stop()
     for proc, _ in running:
         stop_process(proc, timeout=30, name="worker")
@@ -310,7 +319,7 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
         from tests.integration.test_crash import explain_short_windows
 
         posts = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-        console.print(explain_short_windows(settings, posts, wrong, kill_log), markup=False)
+        console.print(explain_short_windows(settings, posts, wrong, kill_log, all_mentions()), markup=False)
     copies = Counter(r.key.decode() for r in enriched)
     events: dict[str, dict] = {}
     for rec in alerts:
@@ -321,7 +330,7 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
     (out_dir / f"{label}-rankings.json").write_bytes(orjson.dumps({"|".join(k): v for k, v in sorted(rankings.items())},
                                                                   option=orjson.OPT_INDENT_2))
     return {"label": label, "kills": kill_log, "replayed_s": replayed_s, "drained_s": drained_s,
-            "lost": len(post_ids - ids), "duplicates": sum(c - 1 for c in copies.values()),
+            "lost": len(lost), "duplicates": sum(c - 1 for c in copies.values()),
             "windows": len(want), "missing": len(set(want) - seen), "wrong": len(wrong),
             "published_twice": len(stats) - len(seen), "late": len(late), "input_twice": input_twice,
             "alert_records": len(alerts),
@@ -330,12 +339,12 @@ def run(broker: EmbeddedBroker, path: Path, post_ids: set[str], want: dict, *, w
             "influence_late": drift.late_by_stage()}
 
 
-def explain_late(bootstrap: list[str], settings, late: list, kills: list[float], began_wall: float,
-                 path: Path) -> None:
+def explain_late(settings, mentions: list, late: list, kills: list[float], began_wall: float, path: Path) -> None:
     """Where mentions set aside as late came from, printed and written to ``path``: every copy of each late post's
-    mention on ``mentions`` (partition, offset, seconds into the replay it was written, the producer and its
-    watermark stamp), and the stamps on that partition before the first copy that were already past the post's
-    window (the watermark that closed it: whose, and when). Seconds are of the replay, as the kill times are."""
+    mention among the ``mentions`` topic's records (partition, offset, seconds into the replay it was written, the
+    producer and its watermark stamp), and the stamps on that partition before the first copy that were already
+    past the post's window (the watermark that closed it: whose, and when). Seconds are of the replay, as the kill
+    times are."""
     from schemas.codec import (
         DLQ_SOURCE_OFFSET,
         DLQ_SOURCE_PARTITION,
@@ -348,7 +357,6 @@ def explain_late(bootstrap: list[str], settings, late: list, kills: list[float],
     def at(ts_ms: int) -> float:
         return round(ts_ms / 1000 - began_wall, 2)
 
-    mentions = asyncio.run(read_topic(bootstrap, settings.mentions_topic, timeout=300, idle_seconds=15))
     copies: dict[tuple[str, str], list[dict]] = {}
     stamps: dict[int, list[tuple[int, float, str, int]]] = {}  # partition -> (offset, at, producer, watermark)
     for rec in mentions:

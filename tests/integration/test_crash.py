@@ -128,10 +128,12 @@ def replay_with_kills(start_worker, tmp_path, *, workers: int, kills: int, resta
     return summary
 
 
-def explain_short_windows(s, posts: list[dict], wrong: list, kills_at: list[float]) -> str:
+def explain_short_windows(s, posts: list[dict], wrong: list, kills_at: list[float],
+                          mentions: list | None = None) -> str:
     """Where the posts a wrong window misses were lost: never sent on ``mentions`` by ingest, or sent and then not
     counted by the trend stage, with the mentions records (partition, offset, producer) that held them. Printed
-    on failure, so that a run that fails once in many says why."""
+    on failure, so that a run that fails once in many says why. ``mentions``: the topic's records, if the caller
+    has read them already."""
     from schemas.codec import MENTION_PRODUCER, header_map
     from schemas.decode import decode_post
     from streams.enrich import enrich, mentions_of
@@ -141,7 +143,9 @@ def explain_short_windows(s, posts: list[dict], wrong: list, kills_at: list[floa
     from .test_trends import WATCHLIST, partition_of
 
     sent: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
-    for rec in asyncio.run(read_topic(s.bootstrap_servers, s.mentions_topic)):
+    if mentions is None:
+        mentions = asyncio.run(read_topic(s.bootstrap_servers, s.mentions_topic))
+    for rec in mentions:
         if not rec.value:
             continue
         producer = header_map(rec.headers).get(MENTION_PRODUCER, b"?").decode()
